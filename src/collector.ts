@@ -1,0 +1,482 @@
+/**
+ * The per-session `Collector`, a port of the Go M31A `internal/metrics` collector.
+ *
+ * `record*()` is synchronous: JavaScript runs one task at a time, so each record is atomic with
+ * respect to every other async task without a lock. It validates (cheaply: names are checked once,
+ * when first seen), applies the record to the in-memory state through the same `apply*` functions
+ * the journal replay uses, and hands an event to any sinks. Files are only touched by `flush()`.
+ */
+import type { EventBody, EventDetails, MetricEvent, PhaseCountType } from "./core/events.ts";
+import { PHASE_COUNTERS } from "./core/events.ts";
+import { encodeMetrics } from "./core/go-document.ts";
+import { assertSessionId } from "./core/session-id.ts";
+import {
+  applyEditStrategy,
+  applyHealDuration,
+  applyLLM,
+  applyPhaseCount,
+  applyPhaseDuration,
+  applyToolCall,
+  createState,
+  type SessionState,
+  snapshotState,
+  ToolEntry,
+} from "./core/state.ts";
+import type { RecordDetails, SessionMetrics, Usage } from "./core/types.ts";
+import {
+  checkBoolean,
+  checkCost,
+  checkDuration,
+  checkName,
+  MAX_SAFE,
+  normalizeDetails,
+  normalizeUsage,
+  overflows,
+  typeName,
+} from "./core/validate.ts";
+import { MetricsError, ValidationError } from "./errors.ts";
+import { startCoarseClock } from "./runtime/coarse-clock.ts";
+import { addExitHook } from "./runtime/exit-hooks.ts";
+import { claimSession } from "./runtime/session-claims.ts";
+import { createWorkerPort } from "./runtime/worker-bridge.ts";
+import { writeFileAtomic, writeFileAtomicSync } from "./store/atomic-file.ts";
+import { CoalescingWriter } from "./store/coalescing-writer.ts";
+import { metricsPath } from "./store/metrics-file.ts";
+
+export interface CollectorOptions {
+  sessionId: string;
+  /** Folder that holds one sub-folder per session. Default `"sessions"`. */
+  sessionsDir?: string;
+  /** A disabled collector does nothing at all, as in Go. Default `true`. */
+  enabled?: boolean;
+  /** Throw `ValidationError` on a bad record instead of dropping and counting it. Default `false`. */
+  strict?: boolean;
+  /** Clock for `startedAt`/`updatedAt` (tests inject one). Default: the system clock. */
+  now?: () => Date;
+  /**
+   * Flush synchronously on normal exit, SIGINT and SIGTERM (then re-raise the signal when no
+   * other handler listens). Default `false`.
+   */
+  flushOnExit?: boolean;
+  /** Called with each dropped record's error (non-strict mode). */
+  onDropped?: (error: ValidationError) => void;
+}
+
+/** Receives every event the collector applies (and every drop), synchronously, in `seq` order. */
+export type EventListener = (event: MetricEvent) => void;
+
+export class Collector implements AsyncDisposable {
+  readonly sessionId: string;
+  readonly sessionsDir: string;
+  readonly #enabled: boolean;
+  readonly #strict: boolean;
+  readonly #clock: () => number;
+  readonly #state: SessionState;
+  readonly #writer: CoalescingWriter;
+  readonly #onDropped: ((error: ValidationError) => void) | undefined;
+  #listeners: EventListener[] = [];
+  #seq = 0;
+  #stopped = false;
+  /** enabled && !stopped, kept in one field for the hot path. */
+  #live: boolean;
+  #stopping: Promise<void> | undefined;
+  #release: (() => void) | undefined;
+  #removeExitHook: (() => void) | undefined;
+  #closePorts: (() => void)[] = [];
+
+  constructor(options: CollectorOptions) {
+    if (typeof options !== "object" || options === null)
+      throw new ValidationError(`new Collector(options) needs an options object, got ${typeName(options)}`);
+    assertSessionId(options.sessionId);
+    this.sessionId = options.sessionId;
+    this.sessionsDir = options.sessionsDir ?? "sessions";
+    this.#enabled = options.enabled ?? true;
+    this.#live = this.#enabled;
+    this.#strict = options.strict ?? false;
+    this.#onDropped = options.onDropped;
+    const now = options.now;
+    if (now !== undefined && !isValidDate(now()))
+      throw new ValidationError("the injected now() must return a valid Date");
+    // A clock that later returns an invalid Date must not make record*() throw: fall back.
+    this.#clock = now === undefined ? startCoarseClock() : () => timeOf(now());
+    this.#state = createState(this.sessionId, this.#clock());
+    this.#writer = new CoalescingWriter(
+      () => encodeMetrics(this.snapshot()),
+      (data) => writeFileAtomic(metricsPath(this.sessionsDir, this.sessionId), data),
+    );
+    if (!this.#enabled) return;
+    this.#release = claimSession(this.sessionsDir, this.sessionId);
+    if (options.flushOnExit) this.#removeExitHook = addExitHook(() => this.flushSync());
+  }
+
+  /** Go: `Enabled()`. */
+  get enabled(): boolean {
+    return this.#enabled;
+  }
+
+  /** True once `stop()` was called. */
+  get stopped(): boolean {
+    return this.#stopped;
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // Recording (Go API)
+
+  recordToolCall(name: string, success: boolean, durationMs: number, details?: RecordDetails): void {
+    // The hot path: a name seen before was validated then, so a known tool costs one Map lookup.
+    if (!this.#live) return this.#refuse("recordToolCall");
+    let tool = this.#state.tools.get(name);
+    if (
+      typeof success !== "boolean" ||
+      typeof durationMs !== "number" ||
+      !(durationMs >= 0 && durationMs <= MAX_SAFE)
+    )
+      return this.#reject("recordToolCall", checkBoolean(success, "success") ?? checkDuration(durationMs)!);
+    const ms = Math.round(durationMs) + 0; // + 0 turns -0 into 0
+    if (tool === undefined) {
+      const bad = checkName(name, "tool name");
+      if (bad !== undefined) return this.#reject("recordToolCall", bad);
+      tool = new ToolEntry(name);
+    } else if (tool.totalDurationMs + ms > MAX_SAFE || tool.callCount >= MAX_SAFE)
+      return this.#reject("recordToolCall", `tool ${JSON.stringify(name)} totals would pass 2^53−1`);
+    let eventDetails: EventDetails | undefined;
+    if (details !== undefined) {
+      const normalized = normalizeDetails(details);
+      if (typeof normalized === "string") return this.#reject("recordToolCall", normalized);
+      eventDetails = normalized;
+    }
+    if (tool.callCount === 0) this.#state.tools.set(name, tool);
+    const ts = this.#clock();
+    applyToolCall(this.#state, tool, success, ms, ts);
+    const seq = ++this.#seq;
+    if (this.#listeners.length > 0) {
+      const event: EventBody = { type: "tool_call", name, success, durationMs: ms };
+      if (eventDetails !== undefined) event.details = eventDetails;
+      this.#emit(event, seq, ts);
+    }
+  }
+
+  /** A `null`/`undefined` usage is a no-op, as Go's nil usage. */
+  recordLLMInteraction(
+    phase: string,
+    usage: Usage | null | undefined,
+    cost: number,
+    details?: RecordDetails,
+  ): void {
+    this.#recordLLM("recordLLMInteraction", phase, usage, cost, "", false, details);
+  }
+
+  recordLLMInteractionWithPrompt(
+    phase: string,
+    usage: Usage | null | undefined,
+    cost: number,
+    promptHash: string,
+    truncated: boolean,
+    details?: RecordDetails,
+  ): void {
+    this.#recordLLM("recordLLMInteractionWithPrompt", phase, usage, cost, promptHash, truncated, details);
+  }
+
+  recordPhaseTransition(phase: string): void {
+    this.#countPhase("recordPhaseTransition", "phase_transition", phase);
+  }
+
+  recordPhaseDuration(phase: string, durationMs: number, success: boolean): void {
+    const method = "recordPhaseDuration";
+    if (!this.#accepting(method)) return;
+    const bad = this.#checkPhase(phase) ?? checkDuration(durationMs) ?? checkBoolean(success, "success");
+    if (bad !== undefined) return this.#reject(method, bad);
+    const ms = Math.round(durationMs) + 0;
+    const ts = this.#clock();
+    applyPhaseDuration(this.#state, phase, ms, success, ts);
+    this.#applied({ type: "phase_duration", phase, durationMs: ms, success }, ts);
+  }
+
+  recordHealTrigger(phase: string): void {
+    this.#countPhase("recordHealTrigger", "heal_trigger", phase);
+  }
+
+  recordHealOutcome(phase: string, success: boolean): void {
+    if (typeof success !== "boolean") {
+      if (this.#accepting("recordHealOutcome"))
+        this.#reject("recordHealOutcome", checkBoolean(success, "success")!);
+      return;
+    }
+    this.#countPhase("recordHealOutcome", success ? "heal_success" : "heal_fail", phase);
+  }
+
+  recordHealDuration(phase: string, durationMs: number): void {
+    const method = "recordHealDuration";
+    if (!this.#accepting(method)) return;
+    const bad = this.#checkPhase(phase) ?? checkDuration(durationMs);
+    if (bad !== undefined) return this.#reject(method, bad);
+    const ms = Math.round(durationMs) + 0;
+    const entry = this.#state.phases.get(phase);
+    if (entry !== undefined && overflows(entry.healDurationMs, ms))
+      return this.#reject(method, `heal duration of phase ${JSON.stringify(phase)} would pass 2^53−1`);
+    const ts = this.#clock();
+    applyHealDuration(this.#state, phase, ms, ts);
+    this.#applied({ type: "heal_duration", phase, durationMs: ms }, ts);
+  }
+
+  recordHealLoop(phase: string): void {
+    this.#countPhase("recordHealLoop", "heal_loop", phase);
+  }
+
+  recordBisectTrigger(phase: string): void {
+    this.#countPhase("recordBisectTrigger", "bisect_trigger", phase);
+  }
+
+  recordBisectOutcome(phase: string, success: boolean): void {
+    if (typeof success !== "boolean") {
+      if (this.#accepting("recordBisectOutcome"))
+        this.#reject("recordBisectOutcome", checkBoolean(success, "success")!);
+      return;
+    }
+    this.#countPhase("recordBisectOutcome", success ? "bisect_success" : "bisect_fail", phase);
+  }
+
+  /** An empty strategy is a no-op, as in Go (not a drop). */
+  recordEditStrategy(strategy: string): void {
+    const method = "recordEditStrategy";
+    if (!this.#accepting(method) || strategy === "") return;
+    const known = this.#state.editStrategies.get(strategy);
+    if (known === undefined) {
+      const bad = checkName(strategy, "strategy");
+      if (bad !== undefined) return this.#reject(method, bad);
+    } else if (known >= MAX_SAFE)
+      return this.#reject(method, `strategy ${JSON.stringify(strategy)} count is at 2^53−1`);
+    const ts = this.#clock();
+    applyEditStrategy(this.#state, strategy, ts);
+    this.#applied({ type: "edit_strategy", strategy }, ts);
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // Reading, persistence, lifecycle
+
+  /** A deep copy of the current state, in the camelCase shape. */
+  snapshot(): SessionMetrics {
+    return snapshotState(this.#state);
+  }
+
+  /**
+   * Writes METRICS.json atomically with a snapshot taken when the write starts. Concurrent calls
+   * share one queue and coalesce; once they resolve the file equals the newest snapshot.
+   * A disabled collector writes nothing. @throws StorageError (the previous file is unchanged)
+   */
+  flush(): Promise<void> {
+    if (!this.#enabled) return Promise.resolve();
+    return this.#writer.request();
+  }
+
+  /** Synchronous flush for exit handlers; prefer `flush()` everywhere else. */
+  flushSync(): void {
+    if (!this.#enabled) return;
+    writeFileAtomicSync(metricsPath(this.sessionsDir, this.sessionId), encodeMetrics(this.snapshot()));
+  }
+
+  /**
+   * Stops recording (later records are dropped and counted) and flushes. Safe to call again:
+   * after a successful stop it does nothing; after a failed flush it tries the flush again.
+   */
+  stop(): Promise<void> {
+    if (!this.#enabled) return Promise.resolve();
+    this.#stopped = true;
+    this.#live = false;
+    this.#stopping ??= this.flush().then(
+      () => this.#teardown(),
+      (error: unknown) => {
+        this.#stopping = undefined;
+        throw error;
+      },
+    );
+    return this.#stopping;
+  }
+
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.stop();
+  }
+
+  /**
+   * Subscribes to every event as it is applied (drops included). A listener that throws is
+   * isolated: recording goes on and the error is reported to `onListenerError` (default: console).
+   * @returns a function that unsubscribes.
+   */
+  subscribe(
+    listener: EventListener,
+    onListenerError: (error: unknown) => void = reportListenerError,
+  ): () => void {
+    const safe: EventListener = (event) => {
+      try {
+        listener(event);
+      } catch (error) {
+        onListenerError(error);
+      }
+    };
+    this.#listeners = [...this.#listeners, safe];
+    return () => {
+      this.#listeners = this.#listeners.filter((l) => l !== safe);
+    };
+  }
+
+  /**
+   * A port to hand to a Bun Worker (in `transferList`); inside the worker, `connectCollector(port)`
+   * gives the same record API. The owner applies each worker's records in that worker's order.
+   */
+  workerPort(): MessagePort {
+    if (this.#stopped) throw new MetricsError(`[worker] session ${this.sessionId} is stopped`);
+    const { port, close } = createWorkerPort((method, args) => this.#applyRemote(method, args));
+    this.#closePorts.push(close);
+    return port;
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // Internals
+
+  #accepting(method: string): boolean {
+    if (this.#live) return true;
+    this.#refuse(method);
+    return false;
+  }
+
+  /** A record that arrives while not live: ignored when disabled, dropped and counted after stop. */
+  #refuse(method: string): void {
+    if (this.#enabled && this.#stopped) this.#reject(method, "the collector is stopped");
+  }
+
+  #checkPhase(phase: unknown): string | undefined {
+    return typeof phase === "string" && this.#state.phases.has(phase) ? undefined : checkName(phase, "phase");
+  }
+
+  #countPhase(method: string, type: PhaseCountType, phase: string): void {
+    if (!this.#accepting(method)) return;
+    const entry = this.#state.phases.get(phase);
+    if (entry === undefined) {
+      const bad = checkName(phase, "phase");
+      if (bad !== undefined) return this.#reject(method, bad);
+    } else if (entry[PHASE_COUNTERS[type]] >= MAX_SAFE)
+      return this.#reject(method, `phase ${JSON.stringify(phase)} counter is at 2^53−1`);
+    const ts = this.#clock();
+    applyPhaseCount(this.#state, phase, PHASE_COUNTERS[type], ts);
+    this.#applied({ type, phase }, ts);
+  }
+
+  #recordLLM(
+    method: string,
+    phase: string,
+    usage: Usage | null | undefined,
+    cost: number,
+    promptHash: string,
+    truncated: boolean,
+    details: RecordDetails | undefined,
+  ): void {
+    if (!this.#accepting(method) || usage === null || usage === undefined) return;
+    const normalized = normalizeUsage(usage);
+    if (typeof normalized === "string") return this.#reject(method, normalized);
+    const bad =
+      this.#checkPhase(phase) ??
+      checkCost(cost) ??
+      (typeof promptHash === "string"
+        ? undefined
+        : `promptHash must be a string, got ${typeName(promptHash)}`) ??
+      checkBoolean(truncated, "truncated");
+    if (bad !== undefined) return this.#reject(method, bad);
+    const entry = this.#state.llms.get(phase);
+    if (entry !== undefined) {
+      const sumTooLarge =
+        overflows(entry.promptTokens, normalized.promptTokens) ||
+        overflows(entry.completionTokens, normalized.completionTokens) ||
+        overflows(entry.totalTokens, normalized.totalTokens) ||
+        overflows(entry.cacheReadTokens ?? 0, normalized.cacheReadTokens ?? 0) ||
+        overflows(entry.cacheWriteTokens ?? 0, normalized.cacheWriteTokens ?? 0) ||
+        overflows(entry.reasoningTokens ?? 0, normalized.reasoningTokens ?? 0) ||
+        entry.interactionCount >= MAX_SAFE;
+      if (sumTooLarge)
+        return this.#reject(method, `token totals of phase ${JSON.stringify(phase)} would pass 2^53−1`);
+      if (!Number.isFinite(entry.cost + cost))
+        return this.#reject(method, `cost of phase ${JSON.stringify(phase)} would overflow to Infinity`);
+    }
+    let eventDetails: EventDetails | undefined;
+    if (details !== undefined) {
+      const d = normalizeDetails(details);
+      if (typeof d === "string") return this.#reject(method, d);
+      eventDetails = d;
+    }
+    const ts = this.#clock();
+    applyLLM(this.#state, phase, normalized, cost, promptHash, truncated, ts);
+    const seq = ++this.#seq;
+    if (this.#listeners.length > 0) {
+      const event: EventBody = { type: "llm", phase, usage: normalized, cost };
+      if (promptHash !== "") event.promptHash = promptHash;
+      if (truncated) event.truncated = true;
+      if (eventDetails !== undefined) event.details = eventDetails;
+      this.#emit(event, seq, ts);
+    }
+  }
+
+  #applied(body: EventBody, ts: number): void {
+    const seq = ++this.#seq;
+    if (this.#listeners.length > 0) this.#emit(body, seq, ts);
+  }
+
+  #emit(body: EventBody, seq: number, ts: number): void {
+    const event = body as MetricEvent;
+    event.v = 1;
+    event.seq = seq;
+    event.ts = ts;
+    Object.freeze(event);
+    for (const listener of this.#listeners) listener(event);
+  }
+
+  #reject(method: string, reason: string): void {
+    const error = new ValidationError(`[${method}] ${reason}`);
+    if (this.#strict) throw error;
+    this.#state.droppedRecords++;
+    this.#applied({ type: "dropped", method, reason }, this.#clock());
+    this.#onDropped?.(error);
+  }
+
+  #applyRemote(method: string, args: unknown[]): void {
+    const fn = REMOTE_METHODS.has(method) ? (this as unknown as Record<string, unknown>)[method] : undefined;
+    if (typeof fn !== "function")
+      throw new ValidationError(`[worker] unknown record method ${JSON.stringify(method)}`);
+    (fn as (...a: unknown[]) => void).apply(this, args);
+  }
+
+  #teardown(): void {
+    this.#removeExitHook?.();
+    this.#removeExitHook = undefined;
+    for (const close of this.#closePorts) close();
+    this.#closePorts = [];
+    this.#release?.();
+    this.#release = undefined;
+  }
+}
+
+/** The record methods a worker may call through its port. */
+export const REMOTE_METHODS: ReadonlySet<string> = new Set([
+  "recordToolCall",
+  "recordLLMInteraction",
+  "recordLLMInteractionWithPrompt",
+  "recordPhaseTransition",
+  "recordPhaseDuration",
+  "recordHealTrigger",
+  "recordHealOutcome",
+  "recordHealDuration",
+  "recordHealLoop",
+  "recordBisectTrigger",
+  "recordBisectOutcome",
+  "recordEditStrategy",
+]);
+
+function isValidDate(date: unknown): date is Date {
+  return date instanceof Date && !Number.isNaN(date.getTime());
+}
+
+function timeOf(date: Date): number {
+  return isValidDate(date) ? date.getTime() : Date.now();
+}
+
+function reportListenerError(error: unknown): void {
+  console.error("[session-metrics] an event listener threw; recording goes on:", error);
+}

@@ -1,0 +1,376 @@
+/**
+ * The METRICS.json codec, byte-compatible with Go's `json.MarshalIndent(m, "", "  ")` of the M31A
+ * `SessionMetrics` struct: keys in struct order, snake_case, Go's omitempty rules, Go 1.22+ string
+ * escaping, floats in shortest round-trip form with Go's exponent rules, no trailing newline.
+ *
+ * Decoding accepts anything Go's collector can write and refuses only what cannot be represented
+ * exactly (integer fields beyond 2^53−1, `null` lists) or is malformed, with the JSON path.
+ */
+import { ParseError, SchemaError } from "../errors.ts";
+import type { EditStrategyMetrics, LLMMetrics, PhaseMetrics, SessionMetrics, ToolMetrics } from "./types.ts";
+
+// ---------------------------------------------------------------------------------------------
+// Encoding
+
+const NEEDS_ESCAPE = /["\\\u0000-\u001f<>&\u2028\u2029\ud800-\udfff]/;
+const HEX = "0123456789abcdef";
+
+/** A JSON string literal exactly as Go's encoding/json (1.22+) writes it. */
+export function goString(s: string): string {
+  if (!NEEDS_ESCAPE.test(s)) return `"${s}"`;
+  let out = '"';
+  let start = 0;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    let rep: string | undefined;
+    if (c < 0x20) {
+      if (c === 0x08) rep = "\\b";
+      else if (c === 0x0c) rep = "\\f";
+      else if (c === 0x0a) rep = "\\n";
+      else if (c === 0x0d) rep = "\\r";
+      else if (c === 0x09) rep = "\\t";
+      else rep = `\\u00${HEX[c >> 4]}${HEX[c & 15]}`;
+    } else if (c === 0x22) rep = '\\"';
+    else if (c === 0x5c) rep = "\\\\";
+    else if (c === 0x3c) rep = "\\u003c";
+    else if (c === 0x3e) rep = "\\u003e";
+    else if (c === 0x26) rep = "\\u0026";
+    else if (c === 0x2028) rep = "\\u2028";
+    else if (c === 0x2029) rep = "\\u2029";
+    else if (c >= 0xd800 && c <= 0xdfff) {
+      const next = s.charCodeAt(i + 1);
+      if (c <= 0xdbff && next >= 0xdc00 && next <= 0xdfff) {
+        i++; // a valid pair: written as is
+        continue;
+      }
+      rep = "\\ufffd"; // Go writes invalid UTF-8 (what a lone surrogate encodes to) as \ufffd
+    }
+    if (rep !== undefined) {
+      out += s.slice(start, i) + rep;
+      start = i + 1;
+    }
+  }
+  return out + s.slice(start) + '"';
+}
+
+/** A float64 as Go's encoding/json writes it ('f' or 'e' format, shortest round-trip, keeps -0). */
+export function goFloat(f: number): string {
+  if (!Number.isFinite(f)) throw new RangeError(`[session-metrics] Go's JSON cannot encode ${f}`);
+  if (Object.is(f, -0)) return "-0";
+  // JavaScript's Number#toString picks the same shortest digits and switches to exponent form at
+  // the same bounds (|f| < 1e-6 or ≥ 1e21) with the same "e-7" / "e+21" spelling Go produces after
+  // its exponent clean-up.
+  return String(f);
+}
+
+/** An integer field (Go int/int64); -0 has no integer form and becomes 0. */
+function goInt(n: number): string {
+  return n === 0 ? "0" : String(n);
+}
+
+type Field = readonly [key: string, value: string | undefined];
+
+function object(fields: readonly Field[], indent: string): string {
+  const inner = indent + "  ";
+  let out = "{";
+  let first = true;
+  for (const [key, value] of fields) {
+    if (value === undefined) continue;
+    out += `${first ? "" : ","}\n${inner}"${key}": ${value}`;
+    first = false;
+  }
+  return first ? "{}" : `${out}\n${indent}}`;
+}
+
+function array<T>(items: readonly T[], indent: string, encode: (item: T, indent: string) => string): string {
+  if (items.length === 0) return "[]";
+  const inner = indent + "  ";
+  const parts = new Array<string>(items.length);
+  for (let i = 0; i < items.length; i++) parts[i] = inner + encode(items[i]!, inner);
+  return `[\n${parts.join(",\n")}\n${indent}]`;
+}
+
+function encodeTool(t: ToolMetrics, indent: string): string {
+  return object(
+    [
+      ["name", goString(t.name)],
+      ["call_count", goInt(t.callCount)],
+      ["success_count", goInt(t.successCount)],
+      ["fail_count", goInt(t.failCount)],
+      ["total_duration_ms", goInt(t.totalDurationMs)],
+      ["avg_duration_ms", goFloat(t.avgDurationMs)],
+    ],
+    indent,
+  );
+}
+
+function encodeStrategy(s: EditStrategyMetrics, indent: string): string {
+  return object(
+    [
+      ["strategy", goString(s.strategy)],
+      ["count", goInt(s.count)],
+    ],
+    indent,
+  );
+}
+
+function encodeLLM(l: LLMMetrics, indent: string): string {
+  return object(
+    [
+      ["phase", goString(l.phase)],
+      ["prompt_tokens", goInt(l.promptTokens)],
+      ["completion_tokens", goInt(l.completionTokens)],
+      ["total_tokens", goInt(l.totalTokens)],
+      ["cost", goFloat(l.cost)],
+      ["interaction_count", goInt(l.interactionCount)],
+      ["prompt_hash", l.promptHash ? goString(l.promptHash) : undefined],
+      ["truncated_input", l.truncatedInput ? "true" : undefined],
+      ["cache_read_tokens", l.cacheReadTokens === undefined ? undefined : goInt(l.cacheReadTokens)],
+      ["cache_write_tokens", l.cacheWriteTokens === undefined ? undefined : goInt(l.cacheWriteTokens)],
+      ["reasoning_tokens", l.reasoningTokens === undefined ? undefined : goInt(l.reasoningTokens)],
+    ],
+    indent,
+  );
+}
+
+function encodePhase(p: PhaseMetrics, indent: string): string {
+  return object(
+    [
+      ["phase", goString(p.phase)],
+      ["duration_ms", goInt(p.durationMs)],
+      ["transition_count", goInt(p.transitionCount)],
+      ["heal_trigger_count", goInt(p.healTriggerCount)],
+      ["heal_success_count", goInt(p.healSuccessCount)],
+      ["heal_fail_count", goInt(p.healFailCount)],
+      ["heal_duration_ms", p.healDurationMs ? goInt(p.healDurationMs) : undefined],
+      ["heal_loop_count", p.healLoopCount ? goInt(p.healLoopCount) : undefined],
+      ["bisect_trigger_count", goInt(p.bisectTriggerCount)],
+      ["bisect_success_count", goInt(p.bisectSuccessCount)],
+      ["bisect_fail_count", goInt(p.bisectFailCount)],
+      ["success", p.success ? "true" : "false"],
+    ],
+    indent,
+  );
+}
+
+/** Encodes a session document exactly as the Go collector writes METRICS.json. */
+export function encodeMetrics(m: SessionMetrics): string {
+  return object(
+    [
+      ["session_id", goString(m.sessionId)],
+      ["started_at", goString(m.startedAt)],
+      ["updated_at", goString(m.updatedAt)],
+      ["tools", array(m.tools, "  ", encodeTool)],
+      [
+        "edit_strategies",
+        m.editStrategies.length > 0 ? array(m.editStrategies, "  ", encodeStrategy) : undefined,
+      ],
+      ["llms", array(m.llms, "  ", encodeLLM)],
+      ["phases", array(m.phases, "  ", encodePhase)],
+      ["dropped_records", m.droppedRecords ? goInt(m.droppedRecords) : undefined],
+    ],
+    "",
+  );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Decoding
+
+/** An integer literal too large for a double to hold exactly; kept as its source text. */
+class UnsafeIntegerLiteral {
+  constructor(readonly source: string) {}
+}
+
+const INTEGER_LITERAL = /^-?\d+$/;
+
+function reviveNumbers(_key: string, value: unknown, context?: { source?: string }): unknown {
+  if (typeof value === "number" && !Number.isSafeInteger(value)) {
+    const source = context?.source;
+    if (source !== undefined && INTEGER_LITERAL.test(source)) return new UnsafeIntegerLiteral(source);
+  }
+  return value;
+}
+
+/** A JSON Pointer-ish path for messages: `$.tools[2].call_count`. */
+type Path = string;
+
+class Reader {
+  constructor(readonly file: string) {}
+
+  fail(path: Path, message: string): never {
+    throw new SchemaError(this.file, path, message);
+  }
+
+  object(value: unknown, path: Path): Record<string, unknown> {
+    if (
+      typeof value !== "object" ||
+      value === null ||
+      Array.isArray(value) ||
+      value instanceof UnsafeIntegerLiteral
+    )
+      this.fail(path, `expected an object, got ${describe(value)}`);
+    return value as Record<string, unknown>;
+  }
+
+  list(obj: Record<string, unknown>, key: string, path: Path, omitEmpty = false): unknown[] {
+    const value = own(obj, key);
+    if (value === undefined && omitEmpty) return [];
+    if (value === undefined)
+      this.fail(`${path}.${key}`, "missing (Go writes every list; a missing one re-saves as null)");
+    if (value === null)
+      this.fail(
+        `${path}.${key}`,
+        "null list: Go would keep it as nil, which this library cannot tell from []",
+      );
+    if (!Array.isArray(value)) this.fail(`${path}.${key}`, `expected an array, got ${describe(value)}`);
+    return value;
+  }
+
+  string(obj: Record<string, unknown>, key: string, path: Path, required = false): string {
+    const value = own(obj, key);
+    if (value === undefined) {
+      if (required) this.fail(`${path}.${key}`, "missing");
+      return "";
+    }
+    if (typeof value !== "string") this.fail(`${path}.${key}`, `expected a string, got ${describe(value)}`);
+    return value;
+  }
+
+  int(obj: Record<string, unknown>, key: string, path: Path): number {
+    const value = own(obj, key);
+    if (value === undefined) return 0;
+    if (value instanceof UnsafeIntegerLiteral)
+      this.fail(`${path}.${key}`, `integer ${value.source} is beyond 2^53−1 and cannot be held exactly`);
+    if (typeof value !== "number" || !Number.isInteger(value))
+      this.fail(`${path}.${key}`, `expected an integer, got ${describe(value)}`);
+    if (!Number.isSafeInteger(value)) this.fail(`${path}.${key}`, `integer ${value} is beyond 2^53−1`);
+    return value === 0 ? 0 : value;
+  }
+
+  optionalInt(obj: Record<string, unknown>, key: string, path: Path): number | undefined {
+    return own(obj, key) === undefined ? undefined : this.int(obj, key, path);
+  }
+
+  float(obj: Record<string, unknown>, key: string, path: Path): number {
+    const value = own(obj, key);
+    if (value === undefined) return 0;
+    if (value instanceof UnsafeIntegerLiteral) return Number(value.source);
+    if (typeof value !== "number") this.fail(`${path}.${key}`, `expected a number, got ${describe(value)}`);
+    if (!Number.isFinite(value)) this.fail(`${path}.${key}`, `${value} is out of float64 range`);
+    return value;
+  }
+
+  bool(obj: Record<string, unknown>, key: string, path: Path): boolean {
+    const value = own(obj, key);
+    if (value === undefined) return false;
+    if (typeof value !== "boolean") this.fail(`${path}.${key}`, `expected a boolean, got ${describe(value)}`);
+    return value;
+  }
+
+  timestamp(obj: Record<string, unknown>, key: string, path: Path): string {
+    const value = this.string(obj, key, path, true);
+    if (!RFC3339.test(value) || Number.isNaN(Date.parse(value)))
+      this.fail(`${path}.${key}`, `expected an RFC 3339 timestamp, got ${JSON.stringify(value)}`);
+    return value;
+  }
+}
+
+export const RFC3339 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})$/;
+
+function own(obj: Record<string, unknown>, key: string): unknown {
+  return Object.hasOwn(obj, key) ? obj[key] : undefined;
+}
+
+function describe(value: unknown): string {
+  if (value === null) return "null";
+  if (Array.isArray(value)) return "an array";
+  if (value instanceof UnsafeIntegerLiteral) return value.source;
+  if (typeof value === "object") return "an object";
+  if (typeof value === "string") return `a string`;
+  return `${typeof value} ${String(value)}`;
+}
+
+/** Parses JSON text; a syntax error is a `ParseError` naming `file`. */
+export function parseJson(text: string, file: string): unknown {
+  try {
+    return JSON.parse(text, reviveNumbers as (key: string, value: unknown) => unknown);
+  } catch (error) {
+    throw new ParseError(file, `malformed JSON (${(error as Error).message})`, { cause: error });
+  }
+}
+
+/** Validates a parsed METRICS.json value into the camelCase shape. */
+export function decodeMetrics(value: unknown, file: string): SessionMetrics {
+  const r = new Reader(file);
+  const root = r.object(value, "$");
+  const tools = r.list(root, "tools", "$").map((item, i): ToolMetrics => {
+    const p = `$.tools[${i}]`;
+    const t = r.object(item, p);
+    return {
+      name: r.string(t, "name", p),
+      callCount: r.int(t, "call_count", p),
+      successCount: r.int(t, "success_count", p),
+      failCount: r.int(t, "fail_count", p),
+      totalDurationMs: r.int(t, "total_duration_ms", p),
+      avgDurationMs: r.float(t, "avg_duration_ms", p),
+    };
+  });
+  const editStrategies = r.list(root, "edit_strategies", "$", true).map((item, i): EditStrategyMetrics => {
+    const p = `$.edit_strategies[${i}]`;
+    const s = r.object(item, p);
+    return { strategy: r.string(s, "strategy", p), count: r.int(s, "count", p) };
+  });
+  const llms = r.list(root, "llms", "$").map((item, i): LLMMetrics => {
+    const p = `$.llms[${i}]`;
+    const l = r.object(item, p);
+    const out: LLMMetrics = {
+      phase: r.string(l, "phase", p),
+      promptTokens: r.int(l, "prompt_tokens", p),
+      completionTokens: r.int(l, "completion_tokens", p),
+      totalTokens: r.int(l, "total_tokens", p),
+      cost: r.float(l, "cost", p),
+      interactionCount: r.int(l, "interaction_count", p),
+    };
+    const hash = r.string(l, "prompt_hash", p);
+    if (hash !== "") out.promptHash = hash;
+    if (r.bool(l, "truncated_input", p)) out.truncatedInput = true;
+    const cacheRead = r.optionalInt(l, "cache_read_tokens", p);
+    if (cacheRead !== undefined) out.cacheReadTokens = cacheRead;
+    const cacheWrite = r.optionalInt(l, "cache_write_tokens", p);
+    if (cacheWrite !== undefined) out.cacheWriteTokens = cacheWrite;
+    const reasoning = r.optionalInt(l, "reasoning_tokens", p);
+    if (reasoning !== undefined) out.reasoningTokens = reasoning;
+    return out;
+  });
+  const phases = r.list(root, "phases", "$").map((item, i): PhaseMetrics => {
+    const p = `$.phases[${i}]`;
+    const ph = r.object(item, p);
+    return {
+      phase: r.string(ph, "phase", p),
+      durationMs: r.int(ph, "duration_ms", p),
+      transitionCount: r.int(ph, "transition_count", p),
+      healTriggerCount: r.int(ph, "heal_trigger_count", p),
+      healSuccessCount: r.int(ph, "heal_success_count", p),
+      healFailCount: r.int(ph, "heal_fail_count", p),
+      healDurationMs: r.int(ph, "heal_duration_ms", p),
+      healLoopCount: r.int(ph, "heal_loop_count", p),
+      bisectTriggerCount: r.int(ph, "bisect_trigger_count", p),
+      bisectSuccessCount: r.int(ph, "bisect_success_count", p),
+      bisectFailCount: r.int(ph, "bisect_fail_count", p),
+      success: r.bool(ph, "success", p),
+    };
+  });
+  const metrics: SessionMetrics = {
+    sessionId: r.string(root, "session_id", "$", true),
+    startedAt: r.timestamp(root, "started_at", "$"),
+    updatedAt: r.timestamp(root, "updated_at", "$"),
+    tools,
+    editStrategies,
+    llms,
+    phases,
+  };
+  const dropped = r.int(root, "dropped_records", "$");
+  if (dropped < 0) r.fail("$.dropped_records", `expected a count ≥ 0, got ${dropped}`);
+  if (dropped > 0) metrics.droppedRecords = dropped;
+  return metrics;
+}

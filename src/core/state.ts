@@ -1,0 +1,314 @@
+/**
+ * The in-memory session state: one `Map` per dimension (O(1) per record, first-seen order kept by
+ * insertion order) and the `apply*` functions that mutate it. These are the only writers of state;
+ * both the live `Collector` and the journal replay (`reduce`) go through them, so replay reproduces
+ * the live state exactly. Pure and synchronous: no clock, no I/O.
+ */
+import type { LLMMetrics, PhaseMetrics, SessionMetrics, ToolMetrics } from "./types.ts";
+
+/** Timestamps are epoch milliseconds when this library made them, or verbatim strings from a file. */
+export type Timestamp = number | string;
+
+export class ToolEntry {
+  callCount = 0;
+  successCount = 0;
+  failCount = 0;
+  totalDurationMs = 0;
+  /**
+   * The average as read from a file, kept verbatim until the next call (Go files can hold values
+   * that total / count would not reproduce). Otherwise the average is computed when read.
+   */
+  loadedAvgDurationMs: number | undefined = undefined;
+  constructor(readonly name: string) {}
+
+  get avgDurationMs(): number {
+    return this.loadedAvgDurationMs ?? this.totalDurationMs / this.callCount;
+  }
+}
+
+export class LLMEntry {
+  promptTokens = 0;
+  completionTokens = 0;
+  totalTokens = 0;
+  cost = 0;
+  interactionCount = 0;
+  promptHash = "";
+  truncatedInput = false;
+  cacheReadTokens: number | undefined = undefined;
+  cacheWriteTokens: number | undefined = undefined;
+  reasoningTokens: number | undefined = undefined;
+  constructor(readonly phase: string) {}
+}
+
+export class PhaseEntry {
+  durationMs = 0;
+  transitionCount = 0;
+  healTriggerCount = 0;
+  healSuccessCount = 0;
+  healFailCount = 0;
+  healDurationMs = 0;
+  healLoopCount = 0;
+  bisectTriggerCount = 0;
+  bisectSuccessCount = 0;
+  bisectFailCount = 0;
+  success = false;
+  constructor(readonly phase: string) {}
+}
+
+export interface SessionState {
+  readonly sessionId: string;
+  startedAt: Timestamp;
+  updatedAt: Timestamp;
+  readonly tools: Map<string, ToolEntry>;
+  readonly editStrategies: Map<string, number>;
+  readonly llms: Map<string, LLMEntry>;
+  readonly phases: Map<string, PhaseEntry>;
+  droppedRecords: number;
+}
+
+export function createState(sessionId: string, startedAt: Timestamp): SessionState {
+  return {
+    sessionId,
+    startedAt,
+    updatedAt: startedAt,
+    tools: new Map(),
+    editStrategies: new Map(),
+    llms: new Map(),
+    phases: new Map(),
+    droppedRecords: 0,
+  };
+}
+
+export function toolEntry(state: SessionState, name: string): ToolEntry {
+  let entry = state.tools.get(name);
+  if (entry === undefined) {
+    entry = new ToolEntry(name);
+    state.tools.set(name, entry);
+  }
+  return entry;
+}
+
+export function phaseEntry(state: SessionState, phase: string): PhaseEntry {
+  let entry = state.phases.get(phase);
+  if (entry === undefined) {
+    entry = new PhaseEntry(phase);
+    state.phases.set(phase, entry);
+  }
+  return entry;
+}
+
+export function applyToolCall(
+  state: SessionState,
+  tool: ToolEntry,
+  success: boolean,
+  durationMs: number,
+  ts: Timestamp,
+): void {
+  tool.callCount++;
+  if (success) tool.successCount++;
+  else tool.failCount++;
+  tool.totalDurationMs += durationMs;
+  tool.loadedAvgDurationMs = undefined;
+  state.updatedAt = ts;
+}
+
+/** Normalised usage: `totalTokens` filled in; optional kinds `undefined` when not reported. */
+export interface NormalizedUsage {
+  promptTokens: number;
+  completionTokens: number;
+  totalTokens: number;
+  cacheReadTokens: number | undefined;
+  cacheWriteTokens: number | undefined;
+  reasoningTokens: number | undefined;
+}
+
+export function applyLLM(
+  state: SessionState,
+  phase: string,
+  usage: NormalizedUsage,
+  cost: number,
+  promptHash: string,
+  truncated: boolean,
+  ts: Timestamp,
+): void {
+  let llm = state.llms.get(phase);
+  if (llm === undefined) {
+    llm = new LLMEntry(phase);
+    // Start from the first value, not 0 + value, so a cost of -0 stays -0 as in Go's document.
+    llm.cost = cost;
+    state.llms.set(phase, llm);
+  } else {
+    llm.cost += cost;
+  }
+  llm.promptTokens += usage.promptTokens;
+  llm.completionTokens += usage.completionTokens;
+  llm.totalTokens += usage.totalTokens;
+  llm.interactionCount++;
+  if (usage.cacheReadTokens !== undefined)
+    llm.cacheReadTokens = (llm.cacheReadTokens ?? 0) + usage.cacheReadTokens;
+  if (usage.cacheWriteTokens !== undefined)
+    llm.cacheWriteTokens = (llm.cacheWriteTokens ?? 0) + usage.cacheWriteTokens;
+  if (usage.reasoningTokens !== undefined)
+    llm.reasoningTokens = (llm.reasoningTokens ?? 0) + usage.reasoningTokens;
+  if (llm.promptHash === "" && promptHash !== "") llm.promptHash = promptHash;
+  if (truncated) llm.truncatedInput = true;
+  state.updatedAt = ts;
+}
+
+export type PhaseCounter =
+  | "transitionCount"
+  | "healTriggerCount"
+  | "healSuccessCount"
+  | "healFailCount"
+  | "healLoopCount"
+  | "bisectTriggerCount"
+  | "bisectSuccessCount"
+  | "bisectFailCount";
+
+export function applyPhaseCount(
+  state: SessionState,
+  phase: string,
+  counter: PhaseCounter,
+  ts: Timestamp,
+): void {
+  phaseEntry(state, phase)[counter]++;
+  state.updatedAt = ts;
+}
+
+export function applyPhaseDuration(
+  state: SessionState,
+  phase: string,
+  durationMs: number,
+  success: boolean,
+  ts: Timestamp,
+): void {
+  const entry = phaseEntry(state, phase);
+  entry.durationMs = durationMs;
+  entry.success = success;
+  state.updatedAt = ts;
+}
+
+export function applyHealDuration(
+  state: SessionState,
+  phase: string,
+  durationMs: number,
+  ts: Timestamp,
+): void {
+  phaseEntry(state, phase).healDurationMs += durationMs;
+  state.updatedAt = ts;
+}
+
+export function applyEditStrategy(state: SessionState, strategy: string, ts: Timestamp): void {
+  state.editStrategies.set(strategy, (state.editStrategies.get(strategy) ?? 0) + 1);
+  state.updatedAt = ts;
+}
+
+/** Renders a timestamp as RFC 3339: ours as UTC with milliseconds, a file's verbatim. */
+export function formatTimestamp(ts: Timestamp): string {
+  return typeof ts === "string" ? ts : new Date(ts).toISOString();
+}
+
+/** A deep copy of the state in the public camelCase shape. */
+export function snapshotState(state: SessionState): SessionMetrics {
+  const tools: ToolMetrics[] = [];
+  for (const t of state.tools.values()) {
+    tools.push({
+      name: t.name,
+      callCount: t.callCount,
+      successCount: t.successCount,
+      failCount: t.failCount,
+      totalDurationMs: t.totalDurationMs,
+      avgDurationMs: t.avgDurationMs,
+    });
+  }
+  const editStrategies = Array.from(state.editStrategies, ([strategy, count]) => ({ strategy, count }));
+  const llms: LLMMetrics[] = [];
+  for (const l of state.llms.values()) {
+    const out: LLMMetrics = {
+      phase: l.phase,
+      promptTokens: l.promptTokens,
+      completionTokens: l.completionTokens,
+      totalTokens: l.totalTokens,
+      cost: l.cost,
+      interactionCount: l.interactionCount,
+    };
+    if (l.promptHash !== "") out.promptHash = l.promptHash;
+    if (l.truncatedInput) out.truncatedInput = true;
+    if (l.cacheReadTokens !== undefined) out.cacheReadTokens = l.cacheReadTokens;
+    if (l.cacheWriteTokens !== undefined) out.cacheWriteTokens = l.cacheWriteTokens;
+    if (l.reasoningTokens !== undefined) out.reasoningTokens = l.reasoningTokens;
+    llms.push(out);
+  }
+  const phases: PhaseMetrics[] = [];
+  for (const p of state.phases.values()) {
+    phases.push({
+      phase: p.phase,
+      durationMs: p.durationMs,
+      transitionCount: p.transitionCount,
+      healTriggerCount: p.healTriggerCount,
+      healSuccessCount: p.healSuccessCount,
+      healFailCount: p.healFailCount,
+      healDurationMs: p.healDurationMs,
+      healLoopCount: p.healLoopCount,
+      bisectTriggerCount: p.bisectTriggerCount,
+      bisectSuccessCount: p.bisectSuccessCount,
+      bisectFailCount: p.bisectFailCount,
+      success: p.success,
+    });
+  }
+  const metrics: SessionMetrics = {
+    sessionId: state.sessionId,
+    startedAt: formatTimestamp(state.startedAt),
+    updatedAt: formatTimestamp(state.updatedAt),
+    tools,
+    editStrategies,
+    llms,
+    phases,
+  };
+  if (state.droppedRecords > 0) metrics.droppedRecords = state.droppedRecords;
+  return metrics;
+}
+
+/** The inverse of {@link snapshotState}: state that continues from a loaded document. */
+export function stateFromMetrics(m: SessionMetrics): SessionState {
+  const state = createState(m.sessionId, m.startedAt);
+  state.updatedAt = m.updatedAt;
+  for (const t of m.tools) {
+    const e = new ToolEntry(t.name);
+    Object.assign(e, {
+      callCount: t.callCount,
+      successCount: t.successCount,
+      failCount: t.failCount,
+      totalDurationMs: t.totalDurationMs,
+      loadedAvgDurationMs: t.avgDurationMs,
+    });
+    // Go appends duplicates it never looks up again; the first entry is the one it updates.
+    if (!state.tools.has(t.name)) state.tools.set(t.name, e);
+  }
+  for (const s of m.editStrategies)
+    if (!state.editStrategies.has(s.strategy)) state.editStrategies.set(s.strategy, s.count);
+  for (const l of m.llms) {
+    if (state.llms.has(l.phase)) continue;
+    const e = new LLMEntry(l.phase);
+    e.promptTokens = l.promptTokens;
+    e.completionTokens = l.completionTokens;
+    e.totalTokens = l.totalTokens;
+    e.cost = l.cost;
+    e.interactionCount = l.interactionCount;
+    e.promptHash = l.promptHash ?? "";
+    e.truncatedInput = l.truncatedInput ?? false;
+    e.cacheReadTokens = l.cacheReadTokens;
+    e.cacheWriteTokens = l.cacheWriteTokens;
+    e.reasoningTokens = l.reasoningTokens;
+    state.llms.set(l.phase, e);
+  }
+  for (const p of m.phases) {
+    if (state.phases.has(p.phase)) continue;
+    const e = new PhaseEntry(p.phase);
+    const { phase: _phase, ...counts } = p;
+    Object.assign(e, counts);
+    state.phases.set(p.phase, e);
+  }
+  state.droppedRecords = m.droppedRecords ?? 0;
+  return state;
+}

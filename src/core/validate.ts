@@ -1,0 +1,143 @@
+/**
+ * Hand-rolled checks for the record*() hot path (zod is used at the file/HTTP/CLI edges). Each
+ * check returns `undefined` when the value is fine, or a reason that ends up in a
+ * `ValidationError` (strict mode) or in the dropped-record report.
+ */
+import type { EventDetails } from "./events.ts";
+import type { NormalizedUsage } from "./state.ts";
+import type { RecordDetails, Usage } from "./types.ts";
+
+export const MAX_SAFE = Number.MAX_SAFE_INTEGER;
+export const MAX_NAME_BYTES = 256;
+
+/** UTF-8 length of a well-formed string, without allocating. */
+export function utf8Length(s: string): number {
+  let bytes = s.length;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c >= 0xd800 && c <= 0xdbff) {
+      bytes += 1; // a surrogate pair: 2 UTF-16 units, 4 bytes
+      i++;
+    } else if (c >= 0x800) bytes += 2;
+    else if (c >= 0x80) bytes += 1;
+  }
+  return bytes;
+}
+
+/** Names of tools, phases, strategies, agents: non-empty, well-formed, at most 256 UTF-8 bytes. */
+export function checkName(value: unknown, what: string): string | undefined {
+  if (typeof value !== "string") return `${what} must be a string, got ${typeName(value)}`;
+  if (value.length === 0) return `${what} must not be empty`;
+  // Each UTF-16 unit is at most 3 UTF-8 bytes, so short names skip the byte count.
+  if (value.length > MAX_NAME_BYTES / 3 && utf8Length(value) > MAX_NAME_BYTES)
+    return `${what} is ${utf8Length(value)} bytes of UTF-8; the limit is ${MAX_NAME_BYTES}`;
+  if (!value.isWellFormed()) return `${what} contains a lone UTF-16 surrogate`;
+  return undefined;
+}
+
+/** A duration in milliseconds: finite, not negative, at most 2^53−1. */
+export function checkDuration(value: unknown, what = "durationMs"): string | undefined {
+  if (typeof value !== "number") return `${what} must be a number, got ${typeName(value)}`;
+  if (!(value >= 0 && value <= MAX_SAFE)) return `${what} must be a finite number ≥ 0, got ${value}`;
+  return undefined;
+}
+
+export function checkCost(value: unknown): string | undefined {
+  if (typeof value !== "number") return `cost must be a number, got ${typeName(value)}`;
+  if (!(value >= 0 && value <= Number.MAX_VALUE)) return `cost must be a finite number ≥ 0, got ${value}`;
+  return undefined;
+}
+
+export function checkBoolean(value: unknown, what: string): string | undefined {
+  return typeof value === "boolean" ? undefined : `${what} must be a boolean, got ${typeName(value)}`;
+}
+
+function checkTokens(value: unknown, what: string): string | undefined {
+  if (typeof value !== "number") return `usage.${what} must be a number, got ${typeName(value)}`;
+  if (!Number.isSafeInteger(value) || value < 0)
+    return `usage.${what} must be a whole number from 0 to 2^53−1, got ${value}`;
+  return undefined;
+}
+
+function optionalTokens(usage: Usage, key: keyof Usage): number | undefined | string {
+  const value = usage[key];
+  if (value === undefined) return undefined;
+  return checkTokens(value, key) ?? value;
+}
+
+/**
+ * Validates and normalises a usage object (`totalTokens` defaults to prompt + completion).
+ * Returns a reason string on failure.
+ */
+export function normalizeUsage(usage: unknown): NormalizedUsage | string {
+  if (typeof usage !== "object" || usage === null || Array.isArray(usage))
+    return `usage must be an object, got ${typeName(usage)}`;
+  const u = usage as Usage;
+  const bad =
+    checkTokens(u.promptTokens, "promptTokens") ?? checkTokens(u.completionTokens, "completionTokens");
+  if (bad !== undefined) return bad;
+  const total = u.totalTokens === undefined ? u.promptTokens + u.completionTokens : u.totalTokens;
+  if (u.totalTokens !== undefined) {
+    const badTotal = checkTokens(u.totalTokens, "totalTokens");
+    if (badTotal !== undefined) return badTotal;
+  } else if (total > MAX_SAFE) return "usage.promptTokens + usage.completionTokens passes 2^53−1";
+  const cacheRead = optionalTokens(u, "cacheReadTokens");
+  if (typeof cacheRead === "string") return cacheRead;
+  const cacheWrite = optionalTokens(u, "cacheWriteTokens");
+  if (typeof cacheWrite === "string") return cacheWrite;
+  const reasoning = optionalTokens(u, "reasoningTokens");
+  if (typeof reasoning === "string") return reasoning;
+  return {
+    promptTokens: u.promptTokens,
+    completionTokens: u.completionTokens,
+    totalTokens: total,
+    cacheReadTokens: cacheRead,
+    cacheWriteTokens: cacheWrite,
+    reasoningTokens: reasoning,
+  };
+}
+
+/** Would `a + b` pass 2^53−1 (the largest integer a double holds exactly)? */
+export function overflows(a: number, b: number): boolean {
+  return a + b > MAX_SAFE;
+}
+
+const ISO_TIMESTAMP = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})$/;
+
+/** Validates and normalises record details; returns a reason string on failure. */
+export function normalizeDetails(details: unknown): EventDetails | string {
+  if (typeof details !== "object" || details === null || Array.isArray(details))
+    return `details must be an object, got ${typeName(details)}`;
+  const d = details as RecordDetails;
+  const out: EventDetails = {};
+  for (const key of ["agent", "taskId", "model", "errorClass"] as const) {
+    const value = d[key];
+    if (value === undefined) continue;
+    const bad = checkName(value, `details.${key}`);
+    if (bad !== undefined) return bad;
+    out[key] = value;
+  }
+  if (d.attempt !== undefined) {
+    if (typeof d.attempt !== "number" || !Number.isSafeInteger(d.attempt) || d.attempt < 1)
+      return `details.attempt must be a whole number ≥ 1, got ${String(d.attempt)}`;
+    out.attempt = d.attempt;
+  }
+  if (d.startedAt !== undefined) {
+    const ms =
+      d.startedAt instanceof Date
+        ? d.startedAt.getTime()
+        : typeof d.startedAt === "string" && ISO_TIMESTAMP.test(d.startedAt)
+          ? Date.parse(d.startedAt)
+          : Number.NaN;
+    if (!Number.isFinite(ms)) return `details.startedAt must be an ISO 8601 timestamp or a valid Date`;
+    out.startedAt = ms;
+  }
+  return out;
+}
+
+export function typeName(value: unknown): string {
+  if (value === null) return "null";
+  if (Array.isArray(value)) return "an array";
+  if (typeof value === "number") return Number.isNaN(value) ? "NaN" : `the number ${value}`;
+  return typeof value === "object" ? "an object" : typeof value;
+}
