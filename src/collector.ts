@@ -7,7 +7,7 @@
  * the journal replay uses, and hands an event to any sinks. Files are only touched by `flush()`.
  */
 import type { EventBody, EventDetails, MetricEvent, PhaseCountType } from "./core/events.ts";
-import { PHASE_COUNTERS } from "./core/events.ts";
+import { PHASE_COUNTERS, reduce } from "./core/events.ts";
 import { encodeMetrics } from "./core/go-document.ts";
 import { assertSessionId } from "./core/session-id.ts";
 import {
@@ -18,6 +18,7 @@ import {
   applyPhaseDuration,
   applyToolCall,
   createState,
+  restoreState,
   type SessionState,
   snapshotState,
   ToolEntry,
@@ -35,13 +36,12 @@ import {
   typeName,
 } from "./core/validate.ts";
 import { MetricsError, ValidationError } from "./errors.ts";
+import { consoleLogger, type Logger } from "./journal/reader.ts";
+import type { Durability } from "./journal/writer.ts";
 import { startCoarseClock } from "./runtime/coarse-clock.ts";
-import { addExitHook } from "./runtime/exit-hooks.ts";
-import { claimSession } from "./runtime/session-claims.ts";
+import { SessionFiles } from "./runtime/session-files.ts";
 import { createWorkerPort } from "./runtime/worker-bridge.ts";
-import { writeFileAtomic, writeFileAtomicSync } from "./store/atomic-file.ts";
-import { CoalescingWriter } from "./store/coalescing-writer.ts";
-import { metricsPath } from "./store/metrics-file.ts";
+import { load } from "./store/metrics-file.ts";
 
 export interface CollectorOptions {
   sessionId: string;
@@ -60,6 +60,31 @@ export interface CollectorOptions {
   flushOnExit?: boolean;
   /** Called with each dropped record's error (non-strict mode). */
   onDropped?: (error: ValidationError) => void;
+  /**
+   * Append every event to `<session>/journal.jsonl` (crash-safe, replayable). `false` gives the
+   * Go behaviour: state is only written by flush(). Default `true`.
+   */
+  journal?: boolean;
+  /** When journal lines are fsync'd: `buffered`, `group` (default) or `on-sync`. See {@link Durability}. */
+  durability?: Durability;
+  /** Bound on unwritten journal bytes before record*() writes synchronously. Default 64 MiB. */
+  maxPendingBytes?: number;
+  /** Where journal recovery and write failures are reported. Default: console. */
+  logger?: Logger;
+}
+
+export interface OpenOptions extends CollectorOptions {
+  /**
+   * Continue the session on disk: replay its journal (or load its METRICS.json when there is no
+   * journal) and go on with the same `startedAt` and the next `seq`. Default `false`: a fresh run
+   * (the journal records where it started; METRICS.json is replaced on flush, as in Go).
+   */
+  resume?: boolean;
+}
+
+/** Set by Collector.open(); not part of the public options. */
+interface ResumeFrom {
+  metrics: SessionMetrics | null;
 }
 
 /** Receives every event the collector applies (and every drop), synchronously, in `seq` order. */
@@ -72,7 +97,7 @@ export class Collector implements AsyncDisposable {
   readonly #strict: boolean;
   readonly #clock: () => number;
   readonly #state: SessionState;
-  readonly #writer: CoalescingWriter;
+  readonly #files: SessionFiles | undefined;
   readonly #onDropped: ((error: ValidationError) => void) | undefined;
   #listeners: EventListener[] = [];
   #seq = 0;
@@ -80,11 +105,10 @@ export class Collector implements AsyncDisposable {
   /** enabled && !stopped, kept in one field for the hot path. */
   #live: boolean;
   #stopping: Promise<void> | undefined;
-  #release: (() => void) | undefined;
-  #removeExitHook: (() => void) | undefined;
   #closePorts: (() => void)[] = [];
 
-  constructor(options: CollectorOptions) {
+  /** Creates a collector for a fresh run of the session (see {@link Collector.open} to resume). */
+  constructor(options: CollectorOptions, resumeFrom?: ResumeFrom) {
     if (typeof options !== "object" || options === null)
       throw new ValidationError(`new Collector(options) needs an options object, got ${typeName(options)}`);
     assertSessionId(options.sessionId);
@@ -99,14 +123,44 @@ export class Collector implements AsyncDisposable {
       throw new ValidationError("the injected now() must return a valid Date");
     // A clock that later returns an invalid Date must not make record*() throw: fall back.
     this.#clock = now === undefined ? startCoarseClock() : () => timeOf(now());
-    this.#state = createState(this.sessionId, this.#clock());
-    this.#writer = new CoalescingWriter(
-      () => encodeMetrics(this.snapshot()),
-      (data) => writeFileAtomic(metricsPath(this.sessionsDir, this.sessionId), data),
-    );
+    const state = createState(this.sessionId, this.#clock());
+    this.#state = state;
     if (!this.#enabled) return;
-    this.#release = claimSession(this.sessionsDir, this.sessionId);
-    if (options.flushOnExit) this.#removeExitHook = addExitHook(() => this.flushSync());
+    const files = new SessionFiles({
+      sessionsDir: this.sessionsDir,
+      sessionId: this.sessionId,
+      journal: options.journal ?? true,
+      durability: options.durability,
+      maxPendingBytes: options.maxPendingBytes,
+      logger: options.logger ?? consoleLogger,
+      flushOnExit: options.flushOnExit ?? false,
+      encode: () => encodeMetrics(this.snapshot()),
+      replay: resumeFrom === undefined ? undefined : (event) => reduce(state, event),
+    });
+    this.#files = files;
+    this.#seq = files.scan.lastSeq;
+    const journal = files.journal;
+    if (journal !== undefined) this.#listeners = [(event) => journal.append(event)];
+    if (resumeFrom !== undefined && files.scan.events > 0) return; // replayed: carry on
+    if (resumeFrom?.metrics) {
+      restoreState(state, resumeFrom.metrics);
+      this.#applied({ type: "restore", metrics: resumeFrom.metrics }, this.#clock());
+    } else {
+      const startedAt = state.startedAt as number;
+      this.#applied({ type: "session_start", sessionId: this.sessionId, startedAt }, startedAt);
+    }
+  }
+
+  /**
+   * Opens a collector; with `resume: true` it continues the session on disk (journal replay, or
+   * METRICS.json when there is no journal). A resumed session and an uninterrupted one with the
+   * same records give identical documents.
+   */
+  static async open(options: OpenOptions): Promise<Collector> {
+    const { resume = false, ...rest } = options;
+    if (!resume || options.enabled === false) return new Collector(rest);
+    const metrics = await load(rest.sessionsDir ?? "sessions", rest.sessionId);
+    return new Collector(rest, { metrics });
   }
 
   /** Go: `Enabled()`. */
@@ -239,7 +293,7 @@ export class Collector implements AsyncDisposable {
   /** An empty strategy is a no-op, as in Go (not a drop). */
   recordEditStrategy(strategy: string): void {
     const method = "recordEditStrategy";
-    if (!this.#accepting(method) || strategy === "") return;
+    if (strategy === "" || !this.#accepting(method)) return;
     const known = this.#state.editStrategies.get(strategy);
     if (known === undefined) {
       const bad = checkName(strategy, "strategy");
@@ -265,14 +319,21 @@ export class Collector implements AsyncDisposable {
    * A disabled collector writes nothing. @throws StorageError (the previous file is unchanged)
    */
   flush(): Promise<void> {
-    if (!this.#enabled) return Promise.resolve();
-    return this.#writer.request();
+    return this.#files?.flush() ?? Promise.resolve();
+  }
+
+  /**
+   * Resolves once every event recorded before the call is in the journal on disk (fsync'd unless
+   * durability is `buffered`). Without a journal there is nothing to sync.
+   * @throws StorageError while the disk refuses the write (the events stay queued and are retried)
+   */
+  sync(): Promise<void> {
+    return this.#files?.sync() ?? Promise.resolve();
   }
 
   /** Synchronous flush for exit handlers; prefer `flush()` everywhere else. */
   flushSync(): void {
-    if (!this.#enabled) return;
-    writeFileAtomicSync(metricsPath(this.sessionsDir, this.sessionId), encodeMetrics(this.snapshot()));
+    this.#files?.flushSync();
   }
 
   /**
@@ -370,7 +431,7 @@ export class Collector implements AsyncDisposable {
     truncated: boolean,
     details: RecordDetails | undefined,
   ): void {
-    if (!this.#accepting(method) || usage === null || usage === undefined) return;
+    if (usage === null || usage === undefined || !this.#accepting(method)) return;
     const normalized = normalizeUsage(usage);
     if (typeof normalized === "string") return this.#reject(method, normalized);
     const bad =
@@ -424,7 +485,6 @@ export class Collector implements AsyncDisposable {
     event.v = 1;
     event.seq = seq;
     event.ts = ts;
-    Object.freeze(event);
     for (const listener of this.#listeners) listener(event);
   }
 
@@ -443,13 +503,11 @@ export class Collector implements AsyncDisposable {
     (fn as (...a: unknown[]) => void).apply(this, args);
   }
 
-  #teardown(): void {
-    this.#removeExitHook?.();
-    this.#removeExitHook = undefined;
+  async #teardown(): Promise<void> {
     for (const close of this.#closePorts) close();
     this.#closePorts = [];
-    this.#release?.();
-    this.#release = undefined;
+    this.#listeners = [];
+    await this.#files?.close();
   }
 }
 

@@ -12,9 +12,40 @@ import {
   applyToolCall,
   type NormalizedUsage,
   type PhaseCounter,
+  resetState,
+  restoreState,
   type SessionState,
   toolEntry,
 } from "./state.ts";
+import { applyStepEnd, applyTurnEnd, applyTurnStart, type StepRecord } from "./turns.ts";
+import type { SessionMetrics } from "./types.ts";
+
+/**
+ * An agent invocation as journaled (the validated `InvocationMetric` of the multi-agent
+ * proposal). `phase` is a number there; string phases are accepted for Collector sessions.
+ */
+export interface InvocationRecord {
+  invocationId: string;
+  agent: string;
+  phase: number | string;
+  taskId?: string;
+  durationMs: number;
+  tokens: number;
+  inputTokens?: number;
+  outputTokens?: number;
+  cachedTokens?: number;
+  cost: number;
+  exitCode: number;
+  success: boolean;
+  /** 1 = first try. */
+  attempt: number;
+  outputParsed: boolean;
+  model?: string;
+  tier?: string;
+  /** ISO 8601 start time. */
+  timestamp: string;
+  errorClass?: string;
+}
 
 /** Context carried by tool-call and LLM events (validated and normalised). */
 export interface EventDetails {
@@ -49,7 +80,10 @@ export const PHASE_COUNTERS: Readonly<Record<PhaseCountType, PhaseCounter>> = {
 };
 
 export type EventBody =
+  /** A fresh start of the session: replay empties the state here (a new Go-style run). */
   | { type: "session_start"; sessionId: string; startedAt: number }
+  /** The session continues from a METRICS.json that had no journal: replay takes it whole. */
+  | { type: "restore"; metrics: SessionMetrics }
   | { type: "tool_call"; name: string; success: boolean; durationMs: number; details?: EventDetails }
   | {
       type: "llm";
@@ -64,6 +98,12 @@ export type EventBody =
   | { type: "phase_duration"; phase: string; durationMs: number; success: boolean }
   | { type: "heal_duration"; phase: string; durationMs: number }
   | { type: "edit_strategy"; strategy: string }
+  /** One agent invocation (see `InvocationMetric`); feeds analytics, not the Go document. */
+  | { type: "invocation"; metric: InvocationRecord }
+  | { type: "turn_start"; turnId: string; phase: string }
+  /** A step's timings and usage; its LLM interaction is a separate `llm` event. */
+  | { type: "step_end"; step: StepRecord }
+  | { type: "turn_end"; turnId: string; durationMs: number }
   /** A record rejected by validation: counted in `dropped_records`, does not move `updated_at`. */
   | { type: "dropped"; method: string; reason: string };
 
@@ -77,8 +117,10 @@ export function reduce(state: SessionState, event: MetricEvent): SessionState {
   const ts = event.ts;
   switch (event.type) {
     case "session_start":
-      state.startedAt = event.startedAt;
-      state.updatedAt = event.startedAt;
+      resetState(state, event.startedAt);
+      break;
+    case "restore":
+      restoreState(state, event.metrics);
       break;
     case "tool_call":
       applyToolCall(state, toolEntry(state, event.name), event.success, event.durationMs, ts);
@@ -105,6 +147,21 @@ export function reduce(state: SessionState, event: MetricEvent): SessionState {
       break;
     case "dropped":
       state.droppedRecords++;
+      break;
+    case "invocation":
+      state.updatedAt = ts;
+      break;
+    case "turn_start":
+      applyTurnStart(state.turns, event.turnId, event.phase);
+      state.updatedAt = ts;
+      break;
+    case "step_end":
+      applyStepEnd(state.turns, event.step);
+      state.updatedAt = ts;
+      break;
+    case "turn_end":
+      applyTurnEnd(state.turns, event.turnId, event.durationMs);
+      state.updatedAt = ts;
       break;
     default:
       applyPhaseCount(state, event.phase, PHASE_COUNTERS[event.type], ts);

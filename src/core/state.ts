@@ -4,6 +4,7 @@
  * both the live `Collector` and the journal replay (`reduce`) go through them, so replay reproduces
  * the live state exactly. Pure and synchronous: no clock, no I/O.
  */
+import type { TurnEntry } from "./turns.ts";
 import type { LLMMetrics, PhaseMetrics, SessionMetrics, ToolMetrics } from "./types.ts";
 
 /** Timestamps are epoch milliseconds when this library made them, or verbatim strings from a file. */
@@ -63,6 +64,8 @@ export interface SessionState {
   readonly editStrategies: Map<string, number>;
   readonly llms: Map<string, LLMEntry>;
   readonly phases: Map<string, PhaseEntry>;
+  /** Turns in start order (not part of the Go document). */
+  readonly turns: Map<string, TurnEntry>;
   droppedRecords: number;
 }
 
@@ -75,6 +78,7 @@ export function createState(sessionId: string, startedAt: Timestamp): SessionSta
     editStrategies: new Map(),
     llms: new Map(),
     phases: new Map(),
+    turns: new Map(),
     droppedRecords: 0,
   };
 }
@@ -269,21 +273,41 @@ export function snapshotState(state: SessionState): SessionMetrics {
   return metrics;
 }
 
+/** Empties the state for a fresh start (a new `session_start` in the journal). */
+export function resetState(state: SessionState, startedAt: Timestamp): void {
+  state.startedAt = startedAt;
+  state.updatedAt = startedAt;
+  state.tools.clear();
+  state.editStrategies.clear();
+  state.llms.clear();
+  state.phases.clear();
+  state.turns.clear();
+  state.droppedRecords = 0;
+}
+
 /** The inverse of {@link snapshotState}: state that continues from a loaded document. */
 export function stateFromMetrics(m: SessionMetrics): SessionState {
   const state = createState(m.sessionId, m.startedAt);
+  restoreState(state, m);
+  return state;
+}
+
+/**
+ * Replaces the state's content with a loaded document. Go never writes two entries with one
+ * name; should a file hold some, the first is the one that continues (as Go's linear scan would).
+ */
+export function restoreState(state: SessionState, m: SessionMetrics): void {
+  resetState(state, m.startedAt);
   state.updatedAt = m.updatedAt;
   for (const t of m.tools) {
+    if (state.tools.has(t.name)) continue;
     const e = new ToolEntry(t.name);
-    Object.assign(e, {
-      callCount: t.callCount,
-      successCount: t.successCount,
-      failCount: t.failCount,
-      totalDurationMs: t.totalDurationMs,
-      loadedAvgDurationMs: t.avgDurationMs,
-    });
-    // Go appends duplicates it never looks up again; the first entry is the one it updates.
-    if (!state.tools.has(t.name)) state.tools.set(t.name, e);
+    e.callCount = t.callCount;
+    e.successCount = t.successCount;
+    e.failCount = t.failCount;
+    e.totalDurationMs = t.totalDurationMs;
+    e.loadedAvgDurationMs = t.avgDurationMs;
+    state.tools.set(t.name, e);
   }
   for (const s of m.editStrategies)
     if (!state.editStrategies.has(s.strategy)) state.editStrategies.set(s.strategy, s.count);
@@ -310,5 +334,4 @@ export function stateFromMetrics(m: SessionMetrics): SessionState {
     state.phases.set(p.phase, e);
   }
   state.droppedRecords = m.droppedRecords ?? 0;
-  return state;
 }

@@ -88,3 +88,67 @@ export interface SessionMetrics {
   /** Records rejected by validation (or made after stop). Absent when zero. */
   droppedRecords?: number;
 }
+
+/** How a streamed generation went, as measured by `timeStream`. */
+export interface StreamStats {
+  /** Chunks the consumer received. */
+  chunks: number;
+  /** Inter-chunk gaps (ms), nearest-rank percentiles; absent with fewer than two chunks. */
+  interChunkP50Ms?: number;
+  interChunkP90Ms?: number;
+  /** Output tokens per second of decode time; absent when unknown. */
+  outputTokensPerSecond?: number;
+  /** `completed`: ran to its end; `break`: the consumer stopped early; `error`: the stream threw; `abort`: it was aborted. */
+  outcome: "completed" | "break" | "error" | "abort";
+}
+
+/** One model call inside a turn. `stepId` is `<turnId>#<stepIndex>` (0-based). */
+export interface StepMetrics {
+  stepId: string;
+  /** Sum of the usage reports the step received; absent when none (not zeros). */
+  usage?: Usage;
+  /** Step start → first content token (text or reasoning). */
+  ttftMs?: number;
+  /** First token → end of generation. */
+  decodeMs?: number;
+  /** Step start → end of generation. */
+  genTotalMs?: number;
+  model?: string;
+  errorClass?: string;
+  stream?: StreamStats;
+}
+
+/** One conversational turn: its steps in order, and usage summed over the steps that reported it. */
+export interface TurnMetrics {
+  turnId: string;
+  phase: string;
+  usage?: Usage;
+  durationMs?: number;
+  steps: StepMetrics[];
+}
+
+/**
+ * What stream timers and provider instrumentation need from a step (implemented by the
+ * collector's steps). Times are taken when each method is called.
+ */
+export interface StepRecorder {
+  readonly stepId: string;
+  /** Marks the first content token; only the first call counts. */
+  firstToken(): void;
+  /** Marks the end of generation (the stream's end); `end()` then uses it for timing. */
+  generationEnd(): void;
+  /** Adds a usage report (several add up). */
+  reportUsage(usage: Usage): void;
+  setModel(model: string): void;
+  /** Marks the step as failed with an error class (`rate_limit`, `provider_error`, `timeout`, `network`, ...). */
+  fail(errorClass: string): void;
+  recordStream(stats: StreamStats): void;
+  /** Closes the step, adding `usage` if given; `cost` overrides the price table. Later calls do nothing. */
+  end(usage?: Usage | null, options?: { cost?: number }): void;
+}
+
+export interface TurnRecorder {
+  readonly turnId: string;
+  startStep(): StepRecorder;
+  end(): void;
+}

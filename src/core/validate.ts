@@ -16,7 +16,7 @@ export function utf8Length(s: string): number {
   for (let i = 0; i < s.length; i++) {
     const c = s.charCodeAt(i);
     if (c >= 0xd800 && c <= 0xdbff) {
-      bytes += 1; // a surrogate pair: 2 UTF-16 units, 4 bytes
+      bytes += 2; // a surrogate pair: counted as 2 UTF-16 units, is 4 bytes
       i++;
     } else if (c >= 0x800) bytes += 2;
     else if (c >= 0x80) bytes += 1;

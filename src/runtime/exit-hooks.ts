@@ -1,15 +1,18 @@
 /**
- * Flush-on-exit for collectors that opt in. Bun (like Node) runs no `exit` handler when a signal
- * kills the process, so SIGINT and SIGTERM get handlers that flush synchronously and then re-raise
- * the signal (when nobody else listens) so the exit status still says "killed by SIGINT/SIGTERM".
+ * Work that must run when the process ends. `exit` hooks run on normal exit (including
+ * `process.exit()`); `signal` hooks also run on SIGINT and SIGTERM, which Bun (like Node) would
+ * otherwise end without running any exit handler: the handler runs the hooks synchronously and
+ * then re-raises the signal when nobody else listens, so the exit status still says so.
  */
-type SyncFlush = () => void;
+type SyncHook = () => void;
 
-const hooks = new Set<SyncFlush>();
+const exitHooks = new Set<SyncHook>();
+const signalHooks = new Set<SyncHook>();
 const SIGNALS = ["SIGINT", "SIGTERM"] as const;
-let installed = false;
+let exitInstalled = false;
+let signalsInstalled = false;
 
-function runAll(): void {
+function run(hooks: Iterable<SyncHook>): void {
   for (const hook of hooks) {
     try {
       hook();
@@ -21,37 +24,45 @@ function runAll(): void {
 }
 
 function onExit(): void {
-  runAll();
+  run([...signalHooks, ...exitHooks]);
 }
 
 function onSignal(signal: NodeJS.Signals): void {
-  runAll();
-  hooks.clear();
-  uninstall();
+  run([...signalHooks, ...exitHooks]);
+  signalHooks.clear();
+  exitHooks.clear();
+  update();
   // Someone else handles the signal (and decides whether to exit); otherwise die of it as we would have.
   if (process.listenerCount(signal) === 0) process.kill(process.pid, signal);
 }
 
-function install(): void {
-  if (installed) return;
-  installed = true;
-  process.on("exit", onExit);
-  for (const signal of SIGNALS) process.on(signal, onSignal);
+function update(): void {
+  const wantExit = exitHooks.size + signalHooks.size > 0;
+  if (wantExit !== exitInstalled) {
+    exitInstalled = wantExit;
+    if (wantExit) process.on("exit", onExit);
+    else process.off("exit", onExit);
+  }
+  const wantSignals = signalHooks.size > 0;
+  if (wantSignals !== signalsInstalled) {
+    signalsInstalled = wantSignals;
+    for (const signal of SIGNALS) {
+      if (wantSignals) process.on(signal, onSignal);
+      else process.off(signal, onSignal);
+    }
+  }
 }
 
-function uninstall(): void {
-  if (!installed) return;
-  installed = false;
-  process.off("exit", onExit);
-  for (const signal of SIGNALS) process.off(signal, onSignal);
-}
-
-/** Registers a synchronous flush to run on normal exit, SIGINT and SIGTERM; returns its remover. */
-export function addExitHook(flush: SyncFlush): () => void {
-  hooks.add(flush);
-  install();
+/**
+ * Registers a synchronous hook for normal exit, and with `signals: true` also for SIGINT and
+ * SIGTERM. Returns its remover.
+ */
+export function addExitHook(hook: SyncHook, options: { signals?: boolean } = {}): () => void {
+  const set = options.signals ? signalHooks : exitHooks;
+  set.add(hook);
+  update();
   return () => {
-    hooks.delete(flush);
-    if (hooks.size === 0) uninstall();
+    set.delete(hook);
+    update();
   };
 }

@@ -1,0 +1,212 @@
+/**
+ * One journal line per event: the event as a JSON object whose last member is a CRC-32 of
+ * everything before it, `{"v":1,"seq":7,"ts":…,"type":"tool_call",…,"crc":"8c736521"}\n`.
+ * CRC-32 detects every single-bit flip (indeed every burst up to 32 bits) of the covered bytes,
+ * and a flip inside the crc digits themselves makes it mismatch too.
+ */
+import type { EventDetails, MetricEvent } from "../core/events.ts";
+import { PHASE_COUNTERS } from "../core/events.ts";
+import { sessionMetricsSchema } from "../store/metrics-file.ts";
+
+const CRC_PREFIX = ',"crc":"';
+/** `,"crc":"` + 8 hex digits + `"}` */
+const CRC_SUFFIX_LENGTH = CRC_PREFIX.length + 8 + 2;
+const encoder = new TextEncoder();
+
+function crcHex(data: string | Uint8Array): string {
+  return Bun.hash.crc32(data).toString(16).padStart(8, "0");
+}
+
+/** JSON string literals of recently seen names: tool and phase names repeat endlessly. */
+const quoted = new Map<string, string>();
+function quote(s: string): string {
+  let q = quoted.get(s);
+  if (q === undefined) {
+    q = JSON.stringify(s);
+    if (quoted.size >= 4096) quoted.clear();
+    quoted.set(s, q);
+  }
+  return q;
+}
+
+/**
+ * The event's JSON with the envelope first: `{"v":1,"seq":…,"ts":…,"type":…,…}`, no checksum.
+ * The common types are written by hand (JSON.stringify costs ~0.5 µs per event here); the rest
+ * go through JSON.stringify. A cost of -0 is kept in METRICS.json (as Go does) but JSON writes 0,
+ * so the journal spells it "-0".
+ */
+export function encodeEventBody(event: MetricEvent): string {
+  const head = `{"v":1,"seq":${event.seq},"ts":${event.ts},"type":"${event.type}"`;
+  switch (event.type) {
+    case "tool_call": {
+      const tail = event.details === undefined ? "}" : `,"details":${JSON.stringify(event.details)}}`;
+      return `${head},"name":${quote(event.name)},"success":${event.success},"durationMs":${event.durationMs}${tail}`;
+    }
+    case "phase_transition":
+    case "heal_trigger":
+    case "heal_success":
+    case "heal_fail":
+    case "heal_loop":
+    case "bisect_trigger":
+    case "bisect_success":
+    case "bisect_fail":
+      return `${head},"phase":${quote(event.phase)}}`;
+    default: {
+      const { v: _v, seq: _s, ts: _t, type: _type, ...body } = event;
+      if (event.type === "llm" && Object.is(event.cost, -0)) (body as { cost: unknown }).cost = "-0";
+      const rest = JSON.stringify(body);
+      return rest === "{}" ? `${head}}` : `${head},${rest.slice(1)}`;
+    }
+  }
+}
+
+const CRC_SUFFIX = Buffer.from(`${CRC_PREFIX}00000000"}\n`);
+const HEX_DIGITS = Buffer.from("0123456789abcdef");
+
+/**
+ * Frames encoded bodies into journal lines (checksum + newline) as one buffer ready to append.
+ * The checksum is computed over each body's UTF-8 bytes in a single encoded buffer.
+ */
+export function frameLines(bodies: readonly string[]): Buffer {
+  const joined = Buffer.from(bodies.join("\n") + "\n");
+  const out = Buffer.allocUnsafe(joined.length + bodies.length * (CRC_SUFFIX.length - 1));
+  let from = 0;
+  let to = 0;
+  while (from < joined.length) {
+    const end = joined.indexOf(0x0a, from);
+    const body = joined.subarray(from, end - 1); // without the closing "}"
+    to += body.copy(out, to);
+    CRC_SUFFIX.copy(out, to);
+    let crc = Bun.hash.crc32(body);
+    for (let i = to + CRC_PREFIX.length + 7; i >= to + CRC_PREFIX.length; i--) {
+      out[i] = HEX_DIGITS[crc & 15]!;
+      crc >>>= 4;
+    }
+    to += CRC_SUFFIX.length;
+    from = end + 1;
+  }
+  return out.subarray(0, to);
+}
+
+/** Encodes one event as a journal line, newline included. */
+export function encodeEventLine(event: MetricEvent): string {
+  const body = encodeEventBody(event).slice(0, -1);
+  return `${body}${CRC_PREFIX}${crcHex(body)}"}\n`;
+}
+
+export type LineResult = { ok: true; event: MetricEvent } | { ok: false; reason: string };
+
+/**
+ * Checks and decodes one line (UTF-8 bytes, without its newline). The checksum is verified over
+ * the raw bytes before anything is parsed.
+ */
+export function decodeEventLine(line: Uint8Array): LineResult {
+  const n = line.length;
+  if (n < CRC_SUFFIX_LENGTH + 2) return { ok: false, reason: "line too short" };
+  // `,"crc":"` + 8 hex + `"}`: check the frame byte by byte (cheaper than decoding a string).
+  const start = n - CRC_SUFFIX_LENGTH;
+  for (let i = 0; i < CRC_PREFIX.length; i++)
+    if (line[start + i] !== CRC_PREFIX.charCodeAt(i)) return { ok: false, reason: "no checksum" };
+  if (line[n - 2] !== 0x22 || line[n - 1] !== 0x7d) return { ok: false, reason: "no checksum" };
+  let stored = 0;
+  for (let i = n - 10; i < n - 2; i++) {
+    const c = line[i]!;
+    const digit = c >= 0x30 && c <= 0x39 ? c - 0x30 : c >= 0x61 && c <= 0x66 ? c - 0x57 : -1;
+    if (digit < 0) return { ok: false, reason: "malformed checksum" };
+    stored = stored * 16 + digit;
+  }
+  if (Bun.hash.crc32(line.subarray(0, start)) !== stored) return { ok: false, reason: "checksum mismatch" };
+  let value: unknown;
+  try {
+    value = JSON.parse(decoder.decode(line));
+  } catch {
+    return { ok: false, reason: "malformed JSON" };
+  }
+  const reason = checkEvent(value);
+  return reason === undefined ? { ok: true, event: value as MetricEvent } : { ok: false, reason };
+}
+
+const decoder = new TextDecoder();
+
+/** UTF-8 byte length of a line as written. */
+export function lineBytes(line: string): Uint8Array {
+  return encoder.encode(line);
+}
+
+const isInt = (v: unknown): v is number => typeof v === "number" && Number.isSafeInteger(v) && v >= 0;
+const isStr = (v: unknown): v is string => typeof v === "string" && v.length > 0;
+
+function checkUsage(u: unknown): boolean {
+  if (typeof u !== "object" || u === null) return false;
+  const x = u as Record<string, unknown>;
+  return (
+    isInt(x.promptTokens) &&
+    isInt(x.completionTokens) &&
+    isInt(x.totalTokens) &&
+    (x.cacheReadTokens === undefined || isInt(x.cacheReadTokens)) &&
+    (x.cacheWriteTokens === undefined || isInt(x.cacheWriteTokens)) &&
+    (x.reasoningTokens === undefined || isInt(x.reasoningTokens))
+  );
+}
+
+function checkDetails(d: unknown): boolean {
+  if (d === undefined) return true;
+  if (typeof d !== "object" || d === null) return false;
+  const x = d as EventDetails;
+  return (
+    (x.agent === undefined || isStr(x.agent)) &&
+    (x.model === undefined || isStr(x.model)) &&
+    (x.taskId === undefined || isStr(x.taskId)) &&
+    (x.errorClass === undefined || isStr(x.errorClass)) &&
+    (x.attempt === undefined || isInt(x.attempt)) &&
+    (x.startedAt === undefined || typeof x.startedAt === "number")
+  );
+}
+
+/**
+ * A light structural check of a decoded event (the checksum already vouches for the bytes; this
+ * guards replay against a hand-made line). Returns a reason, or undefined when fine. Mutates a
+ * `"-0"` cost back into -0.
+ */
+export function checkEvent(value: unknown): string | undefined {
+  if (typeof value !== "object" || value === null || Array.isArray(value)) return "not an object";
+  const e = value as Record<string, unknown>;
+  if (e.v !== 1) return `unknown version ${String(e.v)}`;
+  if (!isInt(e.seq) || e.seq < 1) return "bad seq";
+  if (typeof e.ts !== "number" || !Number.isFinite(e.ts)) return "bad ts";
+  switch (e.type) {
+    case "session_start":
+      return isStr(e.sessionId) && typeof e.startedAt === "number" ? undefined : "bad session_start";
+    case "tool_call":
+      return isStr(e.name) && typeof e.success === "boolean" && isInt(e.durationMs) && checkDetails(e.details)
+        ? undefined
+        : "bad tool_call";
+    case "llm":
+      if (e.cost === "-0") e.cost = -0;
+      return isStr(e.phase) &&
+        checkUsage(e.usage) &&
+        typeof e.cost === "number" &&
+        Number.isFinite(e.cost) &&
+        (e.promptHash === undefined || typeof e.promptHash === "string") &&
+        (e.truncated === undefined || typeof e.truncated === "boolean") &&
+        checkDetails(e.details)
+        ? undefined
+        : "bad llm";
+    case "phase_duration":
+      return isStr(e.phase) && isInt(e.durationMs) && typeof e.success === "boolean"
+        ? undefined
+        : "bad phase_duration";
+    case "heal_duration":
+      return isStr(e.phase) && isInt(e.durationMs) ? undefined : "bad heal_duration";
+    case "edit_strategy":
+      return isStr(e.strategy) ? undefined : "bad edit_strategy";
+    case "restore":
+      return sessionMetricsSchema.safeParse(e.metrics).success ? undefined : "bad restore";
+    case "dropped":
+      return typeof e.method === "string" && typeof e.reason === "string" ? undefined : "bad dropped";
+    default:
+      if (typeof e.type === "string" && Object.hasOwn(PHASE_COUNTERS, e.type))
+        return isStr(e.phase) ? undefined : `bad ${e.type}`;
+      return `unknown event type ${JSON.stringify(e.type)}`;
+  }
+}

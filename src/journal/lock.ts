@@ -1,0 +1,141 @@
+/**
+ * One writer per session across processes: `sessions/<id>/.lock` holds `{pid, host, startedAt,
+ * procStart}`, created with O_EXCL. A lock whose process is gone (same host, and the pid is dead or
+ * belongs to a process started at another time) is reclaimed; reclaimers serialise through a
+ * short-lived `.lock.reclaim` so two of them never both win.
+ */
+import * as fs from "node:fs";
+import { hostname } from "node:os";
+import { join } from "node:path";
+import { errnoCode, SessionLockedError, StorageError } from "../errors.ts";
+
+export const LOCK_FILE = ".lock";
+const RECLAIM_FILE = ".lock.reclaim";
+/** A reclaim marker older than this was left by a crash mid-reclaim. */
+const STALE_RECLAIM_MS = 10_000;
+
+export interface LockInfo {
+  pid: number;
+  host: string;
+  startedAt: string;
+  /** Linux process start time (clock ticks since boot), guards against pid reuse. */
+  procStart?: string;
+}
+
+/** Start time of a process from /proc (Linux); undefined elsewhere or when it is gone. */
+function procStartOf(pid: number): string | undefined {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, "utf8");
+    // Field 22; the command name (field 2) may contain spaces, so count from the last ')'.
+    return stat.slice(stat.lastIndexOf(")") + 2).split(" ")[19];
+  } catch {
+    return undefined;
+  }
+}
+
+function isAlive(info: LockInfo): boolean {
+  try {
+    process.kill(info.pid, 0);
+  } catch (error) {
+    if (errnoCode(error) === "ESRCH") return false;
+  }
+  if (info.procStart === undefined) return true;
+  const now = procStartOf(info.pid);
+  return now === undefined || now === info.procStart;
+}
+
+function readLock(path: string): LockInfo | undefined {
+  try {
+    const value = JSON.parse(fs.readFileSync(path, "utf8")) as LockInfo;
+    return typeof value?.pid === "number" && typeof value.host === "string" ? value : undefined;
+  } catch {
+    return undefined; // torn or being written: treat as unknown, i.e. held
+  }
+}
+
+function describeHolder(info: LockInfo | undefined): string {
+  if (info === undefined) return "another writer (lock file unreadable)";
+  return `pid ${info.pid} on ${info.host} since ${info.startedAt}`;
+}
+
+function tryCreate(path: string, info: LockInfo): boolean {
+  let fd: number;
+  try {
+    fd = fs.openSync(path, "wx", 0o644);
+  } catch (error) {
+    if (errnoCode(error) === "EEXIST") return false;
+    throw new StorageError(`[lock] could not create ${path}: ${(error as Error).message}`, {
+      cause: error,
+      path,
+    });
+  }
+  try {
+    fs.writeSync(fd, JSON.stringify(info));
+    fs.fsyncSync(fd);
+  } finally {
+    fs.closeSync(fd);
+  }
+  return true;
+}
+
+/** Takes the session's lock (creating the folder); returns its release function. */
+export function acquireSessionLock(sessionDir: string, sessionId: string): () => void {
+  fs.mkdirSync(sessionDir, { recursive: true, mode: 0o755 });
+  const path = join(sessionDir, LOCK_FILE);
+  const info: LockInfo = {
+    pid: process.pid,
+    host: hostname(),
+    startedAt: new Date().toISOString(),
+    procStart: procStartOf(process.pid),
+  };
+  for (let attempt = 0; attempt < 5; attempt++) {
+    if (tryCreate(path, info)) return releaser(path, info);
+    const holder = readLock(path);
+    const reclaimable = holder !== undefined && holder.host === info.host && !isAlive(holder);
+    if (!reclaimable)
+      throw new SessionLockedError(
+        `[lock] session ${JSON.stringify(sessionId)} is being written by ${describeHolder(holder)} (${path}); stop that writer or use another session id`,
+      );
+    reclaim(sessionDir, path, holder);
+  }
+  throw new SessionLockedError(
+    `[lock] session ${JSON.stringify(sessionId)}: could not take ${path} after 5 attempts`,
+  );
+}
+
+/** Removes a dead holder's lock, but only while holding the reclaim marker and only if unchanged. */
+function reclaim(sessionDir: string, path: string, dead: LockInfo): void {
+  const marker = join(sessionDir, RECLAIM_FILE);
+  try {
+    const age = Date.now() - fs.statSync(marker).mtimeMs;
+    if (age > STALE_RECLAIM_MS) fs.rmSync(marker, { force: true });
+  } catch {
+    // no marker: the common case
+  }
+  let fd: number;
+  try {
+    fd = fs.openSync(marker, "wx");
+  } catch (error) {
+    if (errnoCode(error) === "EEXIST") return; // someone else is reclaiming; retry creating
+    throw error;
+  }
+  try {
+    const current = readLock(path);
+    if (current !== undefined && current.pid === dead.pid && current.startedAt === dead.startedAt)
+      fs.rmSync(path, { force: true });
+  } finally {
+    fs.closeSync(fd);
+    fs.rmSync(marker, { force: true });
+  }
+}
+
+function releaser(path: string, info: LockInfo): () => void {
+  let released = false;
+  return () => {
+    if (released) return;
+    released = true;
+    const current = readLock(path);
+    // Never remove a lock that is not ours (e.g. reclaimed after we were presumed dead).
+    if (current?.pid === info.pid && current.startedAt === info.startedAt) fs.rmSync(path, { force: true });
+  };
+}

@@ -1,0 +1,117 @@
+/**
+ * Reading a journal: the longest valid prefix (checksums good, `seq` gap-free) is the truth.
+ * Recovery sets a torn or corrupt tail aside in `journal.corrupt-<timestamp>` and truncates it
+ * off, so appends continue after the last good line.
+ */
+import * as fs from "node:fs";
+import { join } from "node:path";
+import type { MetricEvent } from "../core/events.ts";
+import { errnoCode, StorageError } from "../errors.ts";
+import { decodeEventLine } from "./line-codec.ts";
+
+export const JOURNAL_FILE = "journal.jsonl";
+
+export interface JournalScan {
+  /** Events in the valid prefix. */
+  events: number;
+  /** Byte length of the valid prefix (where appends continue). */
+  validBytes: number;
+  totalBytes: number;
+  /** seq of the last valid event (0 when none). */
+  lastSeq: number;
+  /** Why the first bad line was refused; undefined when the whole file is valid. */
+  tailReason?: string;
+  /** 1-based line number of the first bad line. */
+  tailLine?: number;
+}
+
+export interface Logger {
+  warn(message: string): void;
+  error(message: string): void;
+}
+
+export const consoleLogger: Logger = {
+  warn: (message) => console.warn(message),
+  error: (message) => console.error(message),
+};
+
+/** Scans journal bytes, calling `visit` for each event of the valid prefix in order. */
+export function scanJournalBytes(bytes: Uint8Array, visit: (event: MetricEvent) => void): JournalScan {
+  const scan: JournalScan = { events: 0, validBytes: 0, totalBytes: bytes.length, lastSeq: 0 };
+  let start = 0;
+  while (start < bytes.length) {
+    const end = bytes.indexOf(0x0a, start);
+    if (end < 0) return fail(scan, "torn last line (no newline)");
+    const result = decodeEventLine(bytes.subarray(start, end));
+    if (!result.ok) return fail(scan, result.reason);
+    const seq = result.event.seq;
+    if (scan.events > 0 && seq !== scan.lastSeq + 1)
+      return fail(scan, `seq ${seq} does not follow ${scan.lastSeq}`);
+    visit(result.event);
+    scan.events++;
+    scan.lastSeq = seq;
+    start = end + 1;
+    scan.validBytes = start;
+  }
+  return scan;
+}
+
+function fail(scan: JournalScan, reason: string): JournalScan {
+  scan.tailReason = reason;
+  scan.tailLine = scan.events + 1;
+  return scan;
+}
+
+/** Reads a whole journal file; a missing file reads as empty. */
+export function readJournalFile(path: string): Uint8Array {
+  try {
+    return fs.readFileSync(path);
+  } catch (error) {
+    if (errnoCode(error) === "ENOENT") return new Uint8Array(0);
+    throw new StorageError(`[journal] could not read ${path}: ${(error as Error).message}`, {
+      cause: error,
+      path,
+    });
+  }
+}
+
+/** Scans a journal file without changing it. */
+export function scanJournal(path: string, visit: (event: MetricEvent) => void): JournalScan {
+  return scanJournalBytes(readJournalFile(path), visit);
+}
+
+/**
+ * Scans the session's journal and, if its tail is torn or corrupt, moves the tail bytes to
+ * `journal.corrupt-<timestamp>` and truncates the journal to its valid prefix (reported through
+ * `logger`, never thrown). Returns the scan of what remains.
+ */
+export function recoverJournal(
+  sessionDir: string,
+  visit: (event: MetricEvent) => void,
+  logger: Logger,
+): JournalScan {
+  const path = join(sessionDir, JOURNAL_FILE);
+  const bytes = readJournalFile(path);
+  const scan = scanJournalBytes(bytes, visit);
+  if (scan.validBytes === scan.totalBytes) return scan;
+  const aside = join(sessionDir, `journal.corrupt-${new Date().toISOString().replace(/[:.]/g, "-")}`);
+  try {
+    fs.writeFileSync(aside, bytes.subarray(scan.validBytes), { flag: "wx", mode: 0o644 });
+    const fd = fs.openSync(path, "r+");
+    try {
+      fs.ftruncateSync(fd, scan.validBytes);
+      fs.fsyncSync(fd);
+    } finally {
+      fs.closeSync(fd);
+    }
+  } catch (error) {
+    throw new StorageError(
+      `[journal] could not set aside the bad tail of ${path}: ${(error as Error).message}`,
+      { cause: error, path },
+    );
+  }
+  logger.warn(
+    `[session-metrics] [journal] line ${scan.tailLine} of ${path} is bad (${scan.tailReason}); kept ${scan.events} valid events (${scan.validBytes} bytes), set the remaining ${scan.totalBytes - scan.validBytes} bytes from offset ${scan.validBytes} aside in ${aside}`,
+  );
+  return scan;
+}

@@ -1,0 +1,250 @@
+/**
+ * The journal's append side, with group commit.
+ *
+ * `append()` (called from record*()) only queues the event; encoding happens per group, off the
+ * record*() path (events with large payloads are encoded at once so the bound is exact). A group is
+ * written when ~5 ms have passed or a few thousand lines are queued: one `write` of all of them
+ * (synchronous, so groups can never be reordered; a page-cache write of a group takes well under
+ * a millisecond) and then, depending on `durability`, one asynchronous `fsync` in the thread pool.
+ * Past `maxPendingBytes`, `append()` writes synchronously until the queue drains, so memory is
+ * bounded and nothing is dropped silently.
+ *
+ * A failed write (ENOSPC, EIO) truncates the file back to the last good offset, so a later
+ * success never leaves a bad line mid-file; the lines stay queued and are retried with backoff.
+ */
+import * as fs from "node:fs";
+import type { MetricEvent } from "../core/events.ts";
+import { errnoCode, StorageError } from "../errors.ts";
+import { encodeEventBody, frameLines } from "./line-codec.ts";
+import type { Logger } from "./reader.ts";
+
+/**
+ * - `buffered`: lines reach the OS page cache; `sync()` waits for the write only.
+ * - `group` (default): every group is fsync'd; `sync()` waits for the fsync of its group.
+ * - `on-sync`: groups are written without fsync; `sync()`/`flush()` fsync before resolving.
+ */
+export type Durability = "buffered" | "group" | "on-sync";
+
+export interface JournalWriterOptions {
+  durability?: Durability;
+  /** Bound on queued, unwritten bytes; past it appends write synchronously. Default 64 MiB. */
+  maxPendingBytes?: number;
+  /** How long a group may wait before it is written. Default 5 ms. */
+  groupDelayMs?: number;
+  /** A group this large is written at the next turn of the event loop. Default 4,096 lines. */
+  groupMaxLines?: number;
+  logger: Logger;
+}
+
+interface Waiter {
+  resolve: () => void;
+  reject: (error: unknown) => void;
+}
+
+const MAX_RETRY_DELAY_MS = 5_000;
+/** A tool-call line without details is ~130 bytes; the bound only needs the right magnitude. */
+const ESTIMATED_SMALL_EVENT_BYTES = 160;
+const CHECKSUM_BYTES = 20;
+
+export class JournalWriter {
+  readonly path: string;
+  readonly durability: Durability;
+  #fd: number;
+  #offset: number;
+  /** Events not yet written, or their encoded bodies when encoded early. */
+  #pending: (MetricEvent | string)[] = [];
+  #pendingBytes = 0;
+  #timer: ReturnType<typeof setTimeout> | undefined;
+  #immediate = false;
+  #retryDelay = 0;
+  #failure: StorageError | undefined;
+  /** Waiters for the next fsync that starts after they asked. */
+  #syncWaiters: Waiter[] = [];
+  #fsyncRunning = false;
+  #closed = false;
+  readonly #maxPendingBytes: number;
+  readonly #groupDelayMs: number;
+  readonly #groupMaxLines: number;
+  readonly #logger: Logger;
+
+  /** Opens `path` for appending; `offset` is its current (valid) length. */
+  constructor(path: string, offset: number, options: JournalWriterOptions) {
+    this.path = path;
+    this.durability = options.durability ?? "group";
+    this.#maxPendingBytes = options.maxPendingBytes ?? 64 * 1024 * 1024;
+    this.#groupDelayMs = options.groupDelayMs ?? 5;
+    this.#groupMaxLines = options.groupMaxLines ?? 4096;
+    this.#logger = options.logger;
+    this.#offset = offset;
+    try {
+      this.#fd = fs.openSync(path, "a", 0o644);
+    } catch (error) {
+      throw new StorageError(`[journal] could not open ${path}: ${(error as Error).message}`, {
+        cause: error,
+        path,
+      });
+    }
+  }
+
+  /** Bytes queued but not yet written (small events are estimated). */
+  get pendingBytes(): number {
+    return this.#pendingBytes;
+  }
+
+  /** Queues one event. Never throws; a write failure is retried and reported. */
+  append(event: MetricEvent): void {
+    if (this.#closed) return;
+    if (event.type === "tool_call" && event.details === undefined) {
+      this.#pending.push(event);
+      this.#pendingBytes += ESTIMATED_SMALL_EVENT_BYTES;
+    } else {
+      const body = encodeEventBody(event);
+      this.#pending.push(body);
+      this.#pendingBytes += body.length + CHECKSUM_BYTES;
+    }
+    if (this.#pendingBytes >= this.#maxPendingBytes) {
+      this.#writePending();
+      if (this.#pendingBytes >= this.#maxPendingBytes) this.#shed();
+    } else if (this.#pending.length >= this.#groupMaxLines) this.#scheduleSoon();
+    else if (this.#timer === undefined && !this.#immediate) this.#schedule(this.#groupDelayMs);
+  }
+
+  /**
+   * Resolves once every line appended before the call is written (and, unless durability is
+   * `buffered`, fsync'd). Rejects with StorageError while the disk refuses the write.
+   */
+  sync(): Promise<void> {
+    this.#writePending();
+    if (this.#pending.length > 0) return Promise.reject(this.#failure);
+    if (this.durability === "buffered") return Promise.resolve();
+    return this.#fsync();
+  }
+
+  /** Writes and fsyncs what is queued, then closes the file. Safe to call twice. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    try {
+      await this.sync();
+    } finally {
+      this.#closed = true;
+      this.#clearTimer();
+      fs.closeSync(this.#fd);
+    }
+  }
+
+  /** For exit handlers: write what is queued, synchronously, and fsync. */
+  flushSync(): void {
+    if (this.#closed) return;
+    this.#writePending();
+    if (this.durability !== "buffered") fs.fsyncSync(this.#fd);
+  }
+
+  #schedule(delay: number): void {
+    this.#timer = setTimeout(() => {
+      this.#timer = undefined;
+      this.#group();
+    }, delay);
+    // Pending lines are written by the exit hook; the timer must not keep the process alive.
+    this.#timer.unref?.();
+  }
+
+  #scheduleSoon(): void {
+    if (this.#immediate) return;
+    this.#immediate = true;
+    this.#clearTimer();
+    setImmediate(() => {
+      this.#immediate = false;
+      this.#group();
+    });
+  }
+
+  #clearTimer(): void {
+    if (this.#timer !== undefined) clearTimeout(this.#timer);
+    this.#timer = undefined;
+  }
+
+  #group(): void {
+    if (this.#closed) return;
+    this.#writePending();
+    if (this.#pending.length > 0) return; // failed: a retry is scheduled
+    if (this.durability === "group") this.#fsync().catch(() => {}); // reported in #fsync
+  }
+
+  /** Writes every queued line in one write; on failure truncates back and schedules a retry. */
+  #writePending(): void {
+    if (this.#pending.length === 0 || this.#closed) return;
+    const bodies = this.#pending.map((item) => (typeof item === "string" ? item : encodeEventBody(item)));
+    const data = frameLines(bodies);
+    let written = 0;
+    try {
+      while (written < data.length) written += fs.writeSync(this.#fd, data, written);
+    } catch (error) {
+      this.#onWriteFailure(error);
+      return;
+    }
+    this.#offset += data.length;
+    this.#pending = [];
+    this.#pendingBytes = 0;
+    this.#clearTimer();
+    if (this.#failure !== undefined) {
+      this.#logger.warn(`[session-metrics] [journal] ${this.path}: writes succeed again; nothing was lost`);
+      this.#failure = undefined;
+    }
+    this.#retryDelay = 0;
+  }
+
+  #onWriteFailure(error: unknown): void {
+    // A partial group must not stay in the file: the next success would follow a torn line.
+    try {
+      fs.ftruncateSync(this.#fd, this.#offset);
+    } catch (truncateError) {
+      this.#logger.error(
+        `[session-metrics] [journal] ${this.path}: could not truncate back to ${this.#offset} after a failed write: ${(truncateError as Error).message}`,
+      );
+    }
+    const first = this.#failure === undefined;
+    this.#failure = new StorageError(
+      `[journal] could not append ${this.#pending.length} events to ${this.path}: ${(error as Error).message}; kept them queued and will retry`,
+      { cause: error, code: errnoCode(error), path: this.path },
+    );
+    if (first) this.#logger.error(`[session-metrics] ${this.#failure.message}`);
+    this.#retryDelay = Math.min(Math.max(this.#retryDelay * 2, 50), MAX_RETRY_DELAY_MS);
+    this.#clearTimer();
+    this.#schedule(this.#retryDelay);
+  }
+
+  /** Past the bound and the disk still refuses: drop the oldest lines, loudly. */
+  #shed(): void {
+    const dropped = this.#pending.length;
+    this.#pending = [];
+    this.#pendingBytes = 0;
+    this.#logger.error(
+      `[session-metrics] [journal] ${this.path}: ${dropped} events could not be written and the queue passed its bound; they are lost from the journal (METRICS.json still counts them)`,
+    );
+  }
+
+  /** Starts (or joins the next) fsync; resolves when an fsync that began after this call ends. */
+  #fsync(): Promise<void> {
+    const promise = new Promise<void>((resolve, reject) => this.#syncWaiters.push({ resolve, reject }));
+    if (!this.#fsyncRunning) this.#startFsync();
+    return promise;
+  }
+
+  #startFsync(): void {
+    const waiters = this.#syncWaiters;
+    this.#syncWaiters = [];
+    this.#fsyncRunning = true;
+    fs.fsync(this.#fd, (error) => {
+      this.#fsyncRunning = false;
+      if (error) {
+        const failure = new StorageError(`[journal] fsync of ${this.path} failed: ${error.message}`, {
+          cause: error,
+          path: this.path,
+        });
+        this.#logger.error(`[session-metrics] ${failure.message}`);
+        for (const w of waiters) w.reject(failure);
+      } else for (const w of waiters) w.resolve();
+      if (this.#syncWaiters.length > 0) this.#startFsync();
+    });
+  }
+}

@@ -1,0 +1,99 @@
+/**
+ * Everything a live collector owns on disk, opened together and released together: the
+ * in-process claim, the cross-process `.lock`, the journal (recovered on open) and the coalescing
+ * METRICS.json writer, plus the exit hooks that write what is still queued.
+ */
+import { join } from "node:path";
+import type { MetricEvent } from "../core/events.ts";
+import { acquireSessionLock } from "../journal/lock.ts";
+import { JOURNAL_FILE, type JournalScan, type Logger, recoverJournal } from "../journal/reader.ts";
+import { type Durability, JournalWriter } from "../journal/writer.ts";
+import { writeFileAtomic, writeFileAtomicSync } from "../store/atomic-file.ts";
+import { CoalescingWriter } from "../store/coalescing-writer.ts";
+import { metricsPath } from "../store/metrics-file.ts";
+import { addExitHook } from "./exit-hooks.ts";
+import { claimSession } from "./session-claims.ts";
+
+export interface SessionFilesOptions {
+  sessionsDir: string;
+  sessionId: string;
+  journal: boolean;
+  durability?: Durability;
+  maxPendingBytes?: number;
+  logger: Logger;
+  flushOnExit: boolean;
+  /** Produces the METRICS.json text at the moment a write starts. */
+  encode: () => string;
+  /** Receives each event of the journal's valid prefix while it is recovered. */
+  replay?: (event: MetricEvent) => void;
+}
+
+export class SessionFiles {
+  readonly metricsPath: string;
+  readonly journal: JournalWriter | undefined;
+  /** What recovery found in the journal (events 0 when there was none). */
+  readonly scan: JournalScan;
+  readonly #metrics: CoalescingWriter;
+  readonly #encode: () => string;
+  readonly #release: (() => void)[] = [];
+  #closed = false;
+
+  constructor(options: SessionFilesOptions) {
+    const { sessionsDir, sessionId } = options;
+    const sessionDir = join(sessionsDir, sessionId);
+    this.metricsPath = metricsPath(sessionsDir, sessionId);
+    this.#encode = options.encode;
+    this.#metrics = new CoalescingWriter(options.encode, (data) => writeFileAtomic(this.metricsPath, data));
+    this.scan = { events: 0, validBytes: 0, totalBytes: 0, lastSeq: 0 };
+    try {
+      this.#release.push(claimSession(sessionsDir, sessionId));
+      this.#release.push(acquireSessionLock(sessionDir, sessionId));
+      if (options.journal) {
+        this.scan = recoverJournal(sessionDir, options.replay ?? (() => {}), options.logger);
+        const journal = new JournalWriter(join(sessionDir, JOURNAL_FILE), this.scan.validBytes, {
+          durability: options.durability,
+          maxPendingBytes: options.maxPendingBytes,
+          logger: options.logger,
+        });
+        this.journal = journal;
+        this.#release.push(addExitHook(() => journal.flushSync()));
+      }
+      if (options.flushOnExit) this.#release.push(addExitHook(() => this.flushSync(), { signals: true }));
+    } catch (error) {
+      this.#releaseAll();
+      throw error;
+    }
+  }
+
+  /** Journal lines on disk (fsync'd unless durability is `buffered`). */
+  sync(): Promise<void> {
+    // After close() the journal is complete on disk; a late flush() only rewrites METRICS.json.
+    if (this.#closed) return Promise.resolve();
+    return this.journal?.sync() ?? Promise.resolve();
+  }
+
+  /** Journal sync, then an atomic METRICS.json write of the state current when it starts. */
+  async flush(): Promise<void> {
+    await this.sync();
+    await this.#metrics.request();
+  }
+
+  /** For exit handlers: the same, synchronously. */
+  flushSync(): void {
+    this.journal?.flushSync();
+    writeFileAtomicSync(this.metricsPath, this.#encode());
+  }
+
+  /** Closes the journal and releases the lock and the claim. Safe to call twice. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    await this.journal?.close();
+    this.#closed = true;
+    this.#releaseAll();
+  }
+
+  #releaseAll(): void {
+    for (const release of this.#release.reverse()) release();
+    this.#release.length = 0;
+  }
+}
