@@ -23,25 +23,30 @@ import {
   snapshotState,
   ToolEntry,
 } from "./core/state.ts";
-import type { RecordDetails, SessionMetrics, Usage } from "./core/types.ts";
+import { applyStepEnd, applyTurnEnd, applyTurnStart, snapshotTurns } from "./core/turns.ts";
+import type { RecordDetails, SessionMetrics, TurnMetrics, Usage } from "./core/types.ts";
 import {
   checkBoolean,
   checkCost,
   checkDuration,
   checkName,
+  llmTotalsOverflow,
   MAX_SAFE,
   normalizeDetails,
   normalizeUsage,
   overflows,
+  publicUsage,
   typeName,
 } from "./core/validate.ts";
 import { MetricsError, ValidationError } from "./errors.ts";
 import { consoleLogger, type Logger } from "./journal/reader.ts";
 import type { Durability } from "./journal/writer.ts";
+import { builtinTable, type PriceTable } from "./llm/pricing.ts";
 import { startCoarseClock } from "./runtime/coarse-clock.ts";
 import { SessionFiles } from "./runtime/session-files.ts";
 import { createWorkerPort } from "./runtime/worker-bridge.ts";
 import { load } from "./store/metrics-file.ts";
+import { TurnHandle, type TurnSink } from "./turns.ts";
 
 export interface CollectorOptions {
   sessionId: string;
@@ -71,6 +76,11 @@ export interface CollectorOptions {
   maxPendingBytes?: number;
   /** Where journal recovery and write failures are reported. Default: console. */
   logger?: Logger;
+  /**
+   * Prices for LLM calls recorded without a cost (user entries first, then the built-in table,
+   * unless the table was made with `builtin: false`). Default: the built-in table.
+   */
+  prices?: PriceTable;
 }
 
 export interface OpenOptions extends CollectorOptions {
@@ -106,6 +116,8 @@ export class Collector implements AsyncDisposable {
   #live: boolean;
   #stopping: Promise<void> | undefined;
   #closePorts: (() => void)[] = [];
+  readonly #priceTable: PriceTable | undefined;
+  #nextTurn = 1;
 
   /** Creates a collector for a fresh run of the session (see {@link Collector.open} to resume). */
   constructor(options: CollectorOptions, resumeFrom?: ResumeFrom) {
@@ -118,6 +130,7 @@ export class Collector implements AsyncDisposable {
     this.#live = this.#enabled;
     this.#strict = options.strict ?? false;
     this.#onDropped = options.onDropped;
+    this.#priceTable = options.prices;
     const now = options.now;
     if (now !== undefined && !isValidDate(now()))
       throw new ValidationError("the injected now() must return a valid Date");
@@ -210,11 +223,15 @@ export class Collector implements AsyncDisposable {
     }
   }
 
-  /** A `null`/`undefined` usage is a no-op, as Go's nil usage. */
+  /**
+   * A `null`/`undefined` usage is a no-op, as Go's nil usage. Without a `cost`, the price table
+   * prices the call from `details.model`; a call it cannot price adds 0 and is counted and listed
+   * as unpriced (`unpricedCount`, `unpricedModels`), never a silent $0.
+   */
   recordLLMInteraction(
     phase: string,
     usage: Usage | null | undefined,
-    cost: number,
+    cost?: number,
     details?: RecordDetails,
   ): void {
     this.#recordLLM("recordLLMInteraction", phase, usage, cost, "", false, details);
@@ -223,7 +240,7 @@ export class Collector implements AsyncDisposable {
   recordLLMInteractionWithPrompt(
     phase: string,
     usage: Usage | null | undefined,
-    cost: number,
+    cost: number | undefined,
     promptHash: string,
     truncated: boolean,
     details?: RecordDetails,
@@ -303,6 +320,84 @@ export class Collector implements AsyncDisposable {
     const ts = this.#clock();
     applyEditStrategy(this.#state, strategy, ts);
     this.#applied({ type: "edit_strategy", strategy }, ts);
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // Turns and steps
+
+  /**
+   * Starts a conversational turn (`turnId` defaults to `turn-<n>`; `phase`, under which each
+   * step's usage counts as an LLM interaction, defaults to `"llm"`). A bad or duplicate id is
+   * dropped (strict: ValidationError) and the returned turn records nothing.
+   */
+  startTurn(options: { turnId?: string; phase?: string } = {}): TurnHandle {
+    const method = "startTurn";
+    const turns = this.#state.turns;
+    let turnId = options.turnId;
+    if (turnId === undefined) {
+      do turnId = `turn-${this.#nextTurn++}`;
+      while (turns.has(turnId));
+    }
+    const phase = options.phase ?? "llm";
+    if (!this.#accepting(method)) return new TurnHandle(undefined, String(turnId), String(phase));
+    const bad =
+      checkName(turnId, "turnId") ??
+      this.#checkPhase(phase) ??
+      (turns.has(turnId) ? `turn ${JSON.stringify(turnId)} already exists` : undefined);
+    if (bad !== undefined) {
+      this.#reject(method, bad);
+      return new TurnHandle(undefined, String(turnId), String(phase));
+    }
+    const ts = this.#clock();
+    applyTurnStart(turns, turnId, phase);
+    this.#state.updatedAt = ts;
+    this.#applied({ type: "turn_start", turnId, phase }, ts);
+    return new TurnHandle(this.#turnSink, turnId, phase);
+  }
+
+  /** The session's turns in start order (deep copies). */
+  turns(): TurnMetrics[] {
+    return snapshotTurns(this.#state.turns);
+  }
+
+  readonly #turnSink: TurnSink = {
+    usage: (method, usage) => {
+      if (!this.#accepting(method)) return undefined;
+      const normalized = normalizeUsage(usage);
+      if (typeof normalized !== "string") return publicUsage(normalized);
+      this.#reject(method, normalized);
+      return undefined;
+    },
+    name: (method, value, what) => {
+      if (!this.#accepting(method)) return false;
+      const bad = checkName(value, what);
+      if (bad === undefined) return true;
+      this.#reject(method, bad);
+      return false;
+    },
+    stepEnd: (record, phase, startedAt, cost) => {
+      if (!this.#accepting("step.end")) return;
+      const ts = this.#clock();
+      applyStepEnd(this.#state.turns, record);
+      this.#state.updatedAt = ts;
+      this.#applied({ type: "step_end", step: record }, ts);
+      if (record.usage === undefined) return;
+      const details: RecordDetails = { startedAt: new Date(startedAt) };
+      if (record.model !== undefined) details.model = record.model;
+      if (record.errorClass !== undefined) details.errorClass = record.errorClass;
+      this.#recordLLM("step.end", phase, record.usage, cost, "", false, details);
+    },
+    turnEnd: (turnId, durationMs) => {
+      if (!this.#accepting("turn.end")) return;
+      const ts = this.#clock();
+      applyTurnEnd(this.#state.turns, turnId, durationMs);
+      this.#state.updatedAt = ts;
+      this.#applied({ type: "turn_end", turnId, durationMs }, ts);
+    },
+  };
+
+  #prices(): PriceTable {
+    return this.#priceTable ?? builtinTable();
   }
 
   // ------------------------------------------------------------------------------------------
@@ -425,8 +520,8 @@ export class Collector implements AsyncDisposable {
   #recordLLM(
     method: string,
     phase: string,
-    usage: Usage | null | undefined,
-    cost: number,
+    usage: unknown,
+    cost: number | undefined,
     promptHash: string,
     truncated: boolean,
     details: RecordDetails | undefined,
@@ -436,27 +531,12 @@ export class Collector implements AsyncDisposable {
     if (typeof normalized === "string") return this.#reject(method, normalized);
     const bad =
       this.#checkPhase(phase) ??
-      checkCost(cost) ??
+      (cost === undefined ? undefined : checkCost(cost)) ??
       (typeof promptHash === "string"
         ? undefined
         : `promptHash must be a string, got ${typeName(promptHash)}`) ??
       checkBoolean(truncated, "truncated");
     if (bad !== undefined) return this.#reject(method, bad);
-    const entry = this.#state.llms.get(phase);
-    if (entry !== undefined) {
-      const sumTooLarge =
-        overflows(entry.promptTokens, normalized.promptTokens) ||
-        overflows(entry.completionTokens, normalized.completionTokens) ||
-        overflows(entry.totalTokens, normalized.totalTokens) ||
-        overflows(entry.cacheReadTokens ?? 0, normalized.cacheReadTokens ?? 0) ||
-        overflows(entry.cacheWriteTokens ?? 0, normalized.cacheWriteTokens ?? 0) ||
-        overflows(entry.reasoningTokens ?? 0, normalized.reasoningTokens ?? 0) ||
-        entry.interactionCount >= MAX_SAFE;
-      if (sumTooLarge)
-        return this.#reject(method, `token totals of phase ${JSON.stringify(phase)} would pass 2^53−1`);
-      if (!Number.isFinite(entry.cost + cost))
-        return this.#reject(method, `cost of phase ${JSON.stringify(phase)} would overflow to Infinity`);
-    }
     let eventDetails: EventDetails | undefined;
     if (details !== undefined) {
       const d = normalizeDetails(details);
@@ -464,12 +544,26 @@ export class Collector implements AsyncDisposable {
       eventDetails = d;
     }
     const ts = this.#clock();
-    applyLLM(this.#state, phase, normalized, cost, promptHash, truncated, ts);
+    let unpriced: string | undefined;
+    if (cost === undefined) {
+      const model = eventDetails?.model;
+      cost =
+        model === undefined
+          ? undefined
+          : this.#prices().estimateCost(model, normalized, eventDetails?.startedAt ?? ts);
+      if (cost === undefined) unpriced = model ?? "(no model)";
+    }
+    const entry = this.#state.llms.get(phase);
+    const tooLarge = entry === undefined ? undefined : llmTotalsOverflow(entry, normalized, cost ?? 0);
+    if (tooLarge !== undefined)
+      return this.#reject(method, `${tooLarge} of phase ${JSON.stringify(phase)} would pass its limit`);
+    applyLLM(this.#state, phase, normalized, cost ?? 0, promptHash, truncated, ts, unpriced);
     const seq = ++this.#seq;
     if (this.#listeners.length > 0) {
-      const event: EventBody = { type: "llm", phase, usage: normalized, cost };
+      const event: EventBody = { type: "llm", phase, usage: normalized, cost: cost ?? 0 };
       if (promptHash !== "") event.promptHash = promptHash;
       if (truncated) event.truncated = true;
+      if (unpriced !== undefined) event.unpriced = unpriced;
       if (eventDetails !== undefined) event.details = eventDetails;
       this.#emit(event, seq, ts);
     }

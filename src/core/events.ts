@@ -56,6 +56,7 @@ export interface EventDetails {
   startedAt?: number;
   attempt?: number;
   errorClass?: string;
+  attributes?: Record<string, string | number | boolean>;
 }
 
 export type PhaseCountType =
@@ -92,6 +93,8 @@ export type EventBody =
       cost: number;
       promptHash?: string;
       truncated?: boolean;
+      /** The cost could not be priced: the model, or "(no model)". `cost` is then 0. */
+      unpriced?: string;
       details?: EventDetails;
     }
   | { type: PhaseCountType; phase: string }
@@ -134,6 +137,7 @@ export function reduce(state: SessionState, event: MetricEvent): SessionState {
         event.promptHash ?? "",
         event.truncated === true,
         ts,
+        event.unpriced,
       );
       break;
     case "phase_duration":

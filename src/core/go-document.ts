@@ -128,6 +128,7 @@ function encodeLLM(l: LLMMetrics, indent: string): string {
       ["cache_read_tokens", l.cacheReadTokens === undefined ? undefined : goInt(l.cacheReadTokens)],
       ["cache_write_tokens", l.cacheWriteTokens === undefined ? undefined : goInt(l.cacheWriteTokens)],
       ["reasoning_tokens", l.reasoningTokens === undefined ? undefined : goInt(l.reasoningTokens)],
+      ["unpriced_count", l.unpricedCount ? goInt(l.unpricedCount) : undefined],
     ],
     indent,
   );
@@ -168,6 +169,12 @@ export function encodeMetrics(m: SessionMetrics): string {
       ["llms", array(m.llms, "  ", encodeLLM)],
       ["phases", array(m.phases, "  ", encodePhase)],
       ["dropped_records", m.droppedRecords ? goInt(m.droppedRecords) : undefined],
+      [
+        "unpriced_models",
+        m.unpricedModels?.length
+          ? `[${m.unpricedModels.map((s) => `\n    ${goString(s)}`).join(",")}\n  ]`
+          : undefined,
+      ],
     ],
     "",
   );
@@ -340,6 +347,8 @@ export function decodeMetrics(value: unknown, file: string): SessionMetrics {
     if (cacheWrite !== undefined) out.cacheWriteTokens = cacheWrite;
     const reasoning = r.optionalInt(l, "reasoning_tokens", p);
     if (reasoning !== undefined) out.reasoningTokens = reasoning;
+    const unpriced = r.int(l, "unpriced_count", p);
+    if (unpriced > 0) out.unpricedCount = unpriced;
     return out;
   });
   const phases = r.list(root, "phases", "$").map((item, i): PhaseMetrics => {
@@ -372,5 +381,11 @@ export function decodeMetrics(value: unknown, file: string): SessionMetrics {
   const dropped = r.int(root, "dropped_records", "$");
   if (dropped < 0) r.fail("$.dropped_records", `expected a count ≥ 0, got ${dropped}`);
   if (dropped > 0) metrics.droppedRecords = dropped;
+  const unpriced = r.list(root, "unpriced_models", "$", true).map((item, i) => {
+    if (typeof item !== "string")
+      r.fail(`$.unpriced_models[${i}]`, `expected a string, got ${describe(item)}`);
+    return item as string;
+  });
+  if (unpriced.length > 0) metrics.unpricedModels = unpriced;
   return metrics;
 }

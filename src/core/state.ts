@@ -38,6 +38,7 @@ export class LLMEntry {
   cacheReadTokens: number | undefined = undefined;
   cacheWriteTokens: number | undefined = undefined;
   reasoningTokens: number | undefined = undefined;
+  unpricedCount = 0;
   constructor(readonly phase: string) {}
 }
 
@@ -67,6 +68,7 @@ export interface SessionState {
   /** Turns in start order (not part of the Go document). */
   readonly turns: Map<string, TurnEntry>;
   droppedRecords: number;
+  readonly unpricedModels: Set<string>;
 }
 
 export function createState(sessionId: string, startedAt: Timestamp): SessionState {
@@ -80,6 +82,7 @@ export function createState(sessionId: string, startedAt: Timestamp): SessionSta
     phases: new Map(),
     turns: new Map(),
     droppedRecords: 0,
+    unpricedModels: new Set(),
   };
 }
 
@@ -134,6 +137,8 @@ export function applyLLM(
   promptHash: string,
   truncated: boolean,
   ts: Timestamp,
+  /** Set when the cost could not be priced: the model name, or "(no model)". */
+  unpricedModel?: string,
 ): void {
   let llm = state.llms.get(phase);
   if (llm === undefined) {
@@ -156,6 +161,10 @@ export function applyLLM(
     llm.reasoningTokens = (llm.reasoningTokens ?? 0) + usage.reasoningTokens;
   if (llm.promptHash === "" && promptHash !== "") llm.promptHash = promptHash;
   if (truncated) llm.truncatedInput = true;
+  if (unpricedModel !== undefined) {
+    llm.unpricedCount++;
+    state.unpricedModels.add(unpricedModel);
+  }
   state.updatedAt = ts;
 }
 
@@ -241,6 +250,7 @@ export function snapshotState(state: SessionState): SessionMetrics {
     if (l.cacheReadTokens !== undefined) out.cacheReadTokens = l.cacheReadTokens;
     if (l.cacheWriteTokens !== undefined) out.cacheWriteTokens = l.cacheWriteTokens;
     if (l.reasoningTokens !== undefined) out.reasoningTokens = l.reasoningTokens;
+    if (l.unpricedCount > 0) out.unpricedCount = l.unpricedCount;
     llms.push(out);
   }
   const phases: PhaseMetrics[] = [];
@@ -270,6 +280,7 @@ export function snapshotState(state: SessionState): SessionMetrics {
     phases,
   };
   if (state.droppedRecords > 0) metrics.droppedRecords = state.droppedRecords;
+  if (state.unpricedModels.size > 0) metrics.unpricedModels = [...state.unpricedModels];
   return metrics;
 }
 
@@ -283,6 +294,7 @@ export function resetState(state: SessionState, startedAt: Timestamp): void {
   state.phases.clear();
   state.turns.clear();
   state.droppedRecords = 0;
+  state.unpricedModels.clear();
 }
 
 /** The inverse of {@link snapshotState}: state that continues from a loaded document. */
@@ -324,6 +336,7 @@ export function restoreState(state: SessionState, m: SessionMetrics): void {
     e.cacheReadTokens = l.cacheReadTokens;
     e.cacheWriteTokens = l.cacheWriteTokens;
     e.reasoningTokens = l.reasoningTokens;
+    e.unpricedCount = l.unpricedCount ?? 0;
     state.llms.set(l.phase, e);
   }
   for (const p of m.phases) {
@@ -334,4 +347,5 @@ export function restoreState(state: SessionState, m: SessionMetrics): void {
     state.phases.set(p.phase, e);
   }
   state.droppedRecords = m.droppedRecords ?? 0;
+  for (const model of m.unpricedModels ?? []) state.unpricedModels.add(model);
 }

@@ -25,6 +25,11 @@ export interface RecordDetails {
   attempt?: number;
   /** Why the call failed (`rate_limit`, `timeout`, ...). */
   errorClass?: string;
+  /**
+   * Free-form context kept with the event in the journal (not aggregated): string, finite
+   * number or boolean values, at most 1 MiB as JSON.
+   */
+  attributes?: Record<string, string | number | boolean>;
 }
 
 export interface ToolMetrics {
@@ -56,6 +61,8 @@ export interface LLMMetrics {
   cacheReadTokens?: number;
   cacheWriteTokens?: number;
   reasoningTokens?: number;
+  /** Interactions whose cost was neither given nor found in the price table (their cost is not in `cost`). */
+  unpricedCount?: number;
 }
 
 export interface PhaseMetrics {
@@ -87,6 +94,8 @@ export interface SessionMetrics {
   phases: PhaseMetrics[];
   /** Records rejected by validation (or made after stop). Absent when zero. */
   droppedRecords?: number;
+  /** Models (or `"(no model)"`) of interactions that could not be priced, first-seen order. Absent when none. */
+  unpricedModels?: string[];
 }
 
 /** How a streamed generation went, as measured by `timeStream`. */

@@ -4,6 +4,7 @@
  * `ValidationError` (strict mode) or in the dropped-record report.
  */
 import type { EventDetails } from "./events.ts";
+import { RFC3339 } from "./go-document.ts";
 import type { NormalizedUsage } from "./state.ts";
 import type { RecordDetails, Usage } from "./types.ts";
 
@@ -102,8 +103,6 @@ export function overflows(a: number, b: number): boolean {
   return a + b > MAX_SAFE;
 }
 
-const ISO_TIMESTAMP = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})$/;
-
 /** Validates and normalises record details; returns a reason string on failure. */
 export function normalizeDetails(details: unknown): EventDetails | string {
   if (typeof details !== "object" || details === null || Array.isArray(details))
@@ -126,12 +125,38 @@ export function normalizeDetails(details: unknown): EventDetails | string {
     const ms =
       d.startedAt instanceof Date
         ? d.startedAt.getTime()
-        : typeof d.startedAt === "string" && ISO_TIMESTAMP.test(d.startedAt)
+        : typeof d.startedAt === "string" && RFC3339.test(d.startedAt)
           ? Date.parse(d.startedAt)
           : Number.NaN;
     if (!Number.isFinite(ms)) return `details.startedAt must be an ISO 8601 timestamp or a valid Date`;
     out.startedAt = ms;
   }
+  if (d.attributes !== undefined) {
+    const attributes = checkAttributes(d.attributes);
+    if (typeof attributes === "string") return attributes;
+    out.attributes = attributes;
+  }
+  return out;
+}
+
+export const MAX_ATTRIBUTES_BYTES = 1024 * 1024;
+
+/** Copies free-form attributes into a null-prototype-safe plain object, or says what is wrong. */
+function checkAttributes(value: unknown): Record<string, string | number | boolean> | string {
+  if (typeof value !== "object" || value === null || Array.isArray(value))
+    return `details.attributes must be an object, got ${typeName(value)}`;
+  const out: Record<string, string | number | boolean> = {};
+  for (const [key, v] of Object.entries(value)) {
+    const badKey = checkName(key, "details.attributes key");
+    if (badKey !== undefined) return badKey;
+    if (!(typeof v === "string" || typeof v === "boolean" || (typeof v === "number" && Number.isFinite(v))))
+      return `details.attributes.${key} must be a string, a finite number or a boolean, got ${typeName(v)}`;
+    // defineProperty: a key named "__proto__" stays an own data property, never a prototype.
+    Object.defineProperty(out, key, { value: v, enumerable: true, writable: true, configurable: true });
+  }
+  const size = utf8Length(JSON.stringify(out));
+  if (size > MAX_ATTRIBUTES_BYTES)
+    return `details.attributes is ${size} bytes of JSON; the limit is ${MAX_ATTRIBUTES_BYTES}`;
   return out;
 }
 
@@ -140,4 +165,46 @@ export function typeName(value: unknown): string {
   if (Array.isArray(value)) return "an array";
   if (typeof value === "number") return Number.isNaN(value) ? "NaN" : `the number ${value}`;
   return typeof value === "object" ? "an object" : typeof value;
+}
+
+/**
+ * Which running total of an LLM entry would leave exact integers (or finite floats) if this
+ * interaction were added; undefined when all fit.
+ */
+export function llmTotalsOverflow(
+  entry: {
+    promptTokens: number;
+    completionTokens: number;
+    totalTokens: number;
+    cacheReadTokens: number | undefined;
+    cacheWriteTokens: number | undefined;
+    reasoningTokens: number | undefined;
+    interactionCount: number;
+    cost: number;
+  },
+  usage: NormalizedUsage,
+  cost: number,
+): string | undefined {
+  if (overflows(entry.promptTokens, usage.promptTokens)) return "promptTokens";
+  if (overflows(entry.completionTokens, usage.completionTokens)) return "completionTokens";
+  if (overflows(entry.totalTokens, usage.totalTokens)) return "totalTokens";
+  if (overflows(entry.cacheReadTokens ?? 0, usage.cacheReadTokens ?? 0)) return "cacheReadTokens";
+  if (overflows(entry.cacheWriteTokens ?? 0, usage.cacheWriteTokens ?? 0)) return "cacheWriteTokens";
+  if (overflows(entry.reasoningTokens ?? 0, usage.reasoningTokens ?? 0)) return "reasoningTokens";
+  if (entry.interactionCount >= MAX_SAFE) return "interactionCount";
+  if (!Number.isFinite(entry.cost + cost)) return "cost";
+  return undefined;
+}
+
+/** A normalised usage in the public shape: kinds that were not reported are absent. */
+export function publicUsage(u: NormalizedUsage): Usage {
+  const out: Usage = {
+    promptTokens: u.promptTokens,
+    completionTokens: u.completionTokens,
+    totalTokens: u.totalTokens,
+  };
+  if (u.cacheReadTokens !== undefined) out.cacheReadTokens = u.cacheReadTokens;
+  if (u.cacheWriteTokens !== undefined) out.cacheWriteTokens = u.cacheWriteTokens;
+  if (u.reasoningTokens !== undefined) out.reasoningTokens = u.reasoningTokens;
+  return out;
 }

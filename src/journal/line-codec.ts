@@ -149,6 +149,43 @@ function checkUsage(u: unknown): boolean {
   );
 }
 
+const isNum = (v: unknown): v is number => typeof v === "number" && Number.isFinite(v) && v >= 0;
+const optional = (v: unknown, check: (v: unknown) => boolean): boolean => v === undefined || check(v);
+
+function checkInvocation(m: unknown): boolean {
+  if (typeof m !== "object" || m === null) return false;
+  const x = m as Record<string, unknown>;
+  return (
+    isStr(x.invocationId) &&
+    isStr(x.agent) &&
+    (isStr(x.phase) || typeof x.phase === "number") &&
+    isInt(x.durationMs) &&
+    isInt(x.tokens) &&
+    isNum(x.cost) &&
+    typeof x.exitCode === "number" &&
+    typeof x.success === "boolean" &&
+    isInt(x.attempt) &&
+    typeof x.outputParsed === "boolean" &&
+    isStr(x.timestamp)
+  );
+}
+
+function checkStep(s: unknown): boolean {
+  if (typeof s !== "object" || s === null) return false;
+  const x = s as Record<string, unknown>;
+  return (
+    isStr(x.turnId) &&
+    isInt(x.stepIndex) &&
+    optional(x.usage, checkUsage) &&
+    optional(x.ttftMs, isNum) &&
+    optional(x.decodeMs, isNum) &&
+    optional(x.genTotalMs, isNum) &&
+    optional(x.model, isStr) &&
+    optional(x.errorClass, isStr) &&
+    optional(x.stream, (v) => typeof v === "object" && v !== null)
+  );
+}
+
 function checkDetails(d: unknown): boolean {
   if (d === undefined) return true;
   if (typeof d !== "object" || d === null) return false;
@@ -159,7 +196,8 @@ function checkDetails(d: unknown): boolean {
     (x.taskId === undefined || isStr(x.taskId)) &&
     (x.errorClass === undefined || isStr(x.errorClass)) &&
     (x.attempt === undefined || isInt(x.attempt)) &&
-    (x.startedAt === undefined || typeof x.startedAt === "number")
+    (x.startedAt === undefined || typeof x.startedAt === "number") &&
+    (x.attributes === undefined || (typeof x.attributes === "object" && x.attributes !== null))
   );
 }
 
@@ -189,6 +227,7 @@ export function checkEvent(value: unknown): string | undefined {
         Number.isFinite(e.cost) &&
         (e.promptHash === undefined || typeof e.promptHash === "string") &&
         (e.truncated === undefined || typeof e.truncated === "boolean") &&
+        (e.unpriced === undefined || isStr(e.unpriced)) &&
         checkDetails(e.details)
         ? undefined
         : "bad llm";
@@ -202,6 +241,14 @@ export function checkEvent(value: unknown): string | undefined {
       return isStr(e.strategy) ? undefined : "bad edit_strategy";
     case "restore":
       return sessionMetricsSchema.safeParse(e.metrics).success ? undefined : "bad restore";
+    case "invocation":
+      return checkInvocation(e.metric) ? undefined : "bad invocation";
+    case "turn_start":
+      return isStr(e.turnId) && isStr(e.phase) ? undefined : "bad turn_start";
+    case "turn_end":
+      return isStr(e.turnId) && isNum(e.durationMs) ? undefined : "bad turn_end";
+    case "step_end":
+      return checkStep(e.step) ? undefined : "bad step_end";
     case "dropped":
       return typeof e.method === "string" && typeof e.reason === "string" ? undefined : "bad dropped";
     default:

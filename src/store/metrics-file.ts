@@ -101,6 +101,7 @@ export const sessionMetricsSchema = z.strictObject({
       cacheReadTokens: count.optional(),
       cacheWriteTokens: count.optional(),
       reasoningTokens: count.optional(),
+      unpricedCount: count.min(1).optional(),
     }),
   ),
   phases: z.array(
@@ -120,6 +121,7 @@ export const sessionMetricsSchema = z.strictObject({
     }),
   ),
   droppedRecords: count.min(0).optional(),
+  unpricedModels: z.array(z.string()).optional(),
 });
 
 /** Formats the first zod issue as `tools[2].callCount: message`. */
