@@ -4,7 +4,8 @@
  * `record*()` is synchronous: JavaScript runs one task at a time, so each record is atomic with
  * respect to every other async task without a lock. It validates (cheaply: names are checked once,
  * when first seen), applies the record to the in-memory state through the same `apply*` functions
- * the journal replay uses, and hands an event to any sinks. Files are only touched by `flush()`.
+ * the journal replay uses, and hands an event to the journal and any sinks, which write off the
+ * record*() path. Opening takes the session's lock and recovers its journal (synchronously, once).
  */
 import type { EventBody, EventDetails, MetricEvent, PhaseCountType } from "./core/events.ts";
 import { PHASE_COUNTERS, reduce } from "./core/events.ts";
@@ -45,6 +46,7 @@ import { builtinTable, type PriceTable } from "./llm/pricing.ts";
 import { startCoarseClock } from "./runtime/coarse-clock.ts";
 import { SessionFiles } from "./runtime/session-files.ts";
 import { createWorkerPort } from "./runtime/worker-bridge.ts";
+import type { EventSink } from "./sink.ts";
 import { load } from "./store/metrics-file.ts";
 import { TurnHandle, type TurnSink } from "./turns.ts";
 
@@ -81,6 +83,11 @@ export interface CollectorOptions {
    * unless the table was made with `builtin: false`). Default: the built-in table.
    */
   prices?: PriceTable;
+  /**
+   * Where events are streamed besides the journal (e.g. a store sink). Each sink's `write` is
+   * called for every event; `flush()` and `stop()` await their `flush`/`close`.
+   */
+  sinks?: readonly EventSink[];
 }
 
 export interface OpenOptions extends CollectorOptions {
@@ -117,6 +124,7 @@ export class Collector implements AsyncDisposable {
   #stopping: Promise<void> | undefined;
   #closePorts: (() => void)[] = [];
   readonly #priceTable: PriceTable | undefined;
+  #sinks: EventSink[] = [];
   #nextTurn = 1;
 
   /** Creates a collector for a fresh run of the session (see {@link Collector.open} to resume). */
@@ -154,6 +162,9 @@ export class Collector implements AsyncDisposable {
     this.#seq = files.scan.lastSeq;
     const journal = files.journal;
     if (journal !== undefined) this.#listeners = [(event) => journal.append(event)];
+    this.#sinks = [...(options.sinks ?? [])];
+    for (const sink of this.#sinks)
+      this.#listeners.push(this.#guard((event) => sink.write(this.sessionId, event)));
     if (resumeFrom !== undefined && files.scan.events > 0) return; // replayed: carry on
     if (resumeFrom?.metrics) {
       restoreState(state, resumeFrom.metrics);
@@ -414,7 +425,9 @@ export class Collector implements AsyncDisposable {
    * A disabled collector writes nothing. @throws StorageError (the previous file is unchanged)
    */
   flush(): Promise<void> {
-    return this.#files?.flush() ?? Promise.resolve();
+    if (this.#files === undefined) return Promise.resolve();
+    if (this.#sinks.length === 0) return this.#files.flush();
+    return Promise.all([this.#files.flush(), ...this.#sinks.map((sink) => sink.flush())]).then(() => {});
   }
 
   /**
@@ -462,13 +475,7 @@ export class Collector implements AsyncDisposable {
     listener: EventListener,
     onListenerError: (error: unknown) => void = reportListenerError,
   ): () => void {
-    const safe: EventListener = (event) => {
-      try {
-        listener(event);
-      } catch (error) {
-        onListenerError(error);
-      }
-    };
+    const safe = this.#guard(listener, onListenerError);
     this.#listeners = [...this.#listeners, safe];
     return () => {
       this.#listeners = this.#listeners.filter((l) => l !== safe);
@@ -569,6 +576,17 @@ export class Collector implements AsyncDisposable {
     }
   }
 
+  /** Wraps a listener so that one that throws never breaks recording. */
+  #guard(listener: EventListener, onError: (error: unknown) => void = reportListenerError): EventListener {
+    return (event) => {
+      try {
+        listener(event);
+      } catch (error) {
+        onError(error);
+      }
+    };
+  }
+
   #applied(body: EventBody, ts: number): void {
     const seq = ++this.#seq;
     if (this.#listeners.length > 0) this.#emit(body, seq, ts);
@@ -601,7 +619,9 @@ export class Collector implements AsyncDisposable {
     for (const close of this.#closePorts) close();
     this.#closePorts = [];
     this.#listeners = [];
-    await this.#files?.close();
+    const sinks = this.#sinks;
+    this.#sinks = [];
+    await Promise.all([this.#files?.close(), ...sinks.map((sink) => sink.close())]);
   }
 }
 

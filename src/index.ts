@@ -1,11 +1,11 @@
 /**
  * session-metrics: the metrics layer for LLM-agent sessions on Bun.
- * The package root loads no optional dependency (no drizzle, no OpenTelemetry).
+ * The package root loads no optional dependency (no drizzle, no OpenTelemetry, no provider SDK).
  */
 
-export type { CollectorOptions, EventListener } from "./collector.ts";
+export type { CollectorOptions, EventListener, OpenOptions } from "./collector.ts";
 export { Collector } from "./collector.ts";
-export type { EventBody, EventDetails, EventType, MetricEvent } from "./core/events.ts";
+export type { EventBody, EventDetails, EventType, InvocationRecord, MetricEvent } from "./core/events.ts";
 export { reduce } from "./core/events.ts";
 export { encodeMetrics } from "./core/go-document.ts";
 export { hashPrompt } from "./core/hash.ts";
@@ -15,7 +15,12 @@ export type {
   PhaseMetrics,
   RecordDetails,
   SessionMetrics,
+  StepMetrics,
+  StepRecorder,
+  StreamStats,
   ToolMetrics,
+  TurnMetrics,
+  TurnRecorder,
   Usage,
 } from "./core/types.ts";
 export {
@@ -27,5 +32,11 @@ export {
   StorageError,
   ValidationError,
 } from "./errors.ts";
+export type { JournalScan, Logger } from "./journal/reader.ts";
+export { JOURNAL_FILE } from "./journal/reader.ts";
+export { journalPath, loadTurns, replayMetrics, replaySession } from "./journal/replay.ts";
+export type { Durability } from "./journal/writer.ts";
 export { connectCollector, RemoteCollector } from "./runtime/worker-bridge.ts";
+export type { EventSink } from "./sink.ts";
 export { load, METRICS_FILE, metricsPath, save } from "./store/metrics-file.ts";
+export { StepHandle, TurnHandle } from "./turns.ts";

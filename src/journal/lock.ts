@@ -72,15 +72,32 @@ function tryCreate(path: string, info: LockInfo): boolean {
   try {
     fs.writeSync(fd, JSON.stringify(info));
     fs.fsyncSync(fd);
-  } finally {
+  } catch (error) {
+    // A half-written lock would look held forever: remove it and say why.
     fs.closeSync(fd);
+    fs.rmSync(path, { force: true });
+    throw new StorageError(`[lock] could not write ${path}: ${(error as Error).message}`, {
+      cause: error,
+      path,
+    });
   }
+  fs.closeSync(fd);
   return true;
 }
 
 /** Takes the session's lock (creating the folder); returns its release function. */
 export function acquireSessionLock(sessionDir: string, sessionId: string): () => void {
-  fs.mkdirSync(sessionDir, { recursive: true, mode: 0o755 });
+  try {
+    fs.mkdirSync(sessionDir, { recursive: true, mode: 0o755 });
+  } catch (error) {
+    throw new StorageError(
+      `[lock] could not create the session folder ${sessionDir}: ${(error as Error).message}`,
+      {
+        cause: error,
+        path: sessionDir,
+      },
+    );
+  }
   const path = join(sessionDir, LOCK_FILE);
   const info: LockInfo = {
     pid: process.pid,
@@ -116,8 +133,14 @@ function reclaim(sessionDir: string, path: string, dead: LockInfo): void {
   try {
     fd = fs.openSync(marker, "wx");
   } catch (error) {
-    if (errnoCode(error) === "EEXIST") return; // someone else is reclaiming; retry creating
-    throw error;
+    if (errnoCode(error) === "EEXIST") {
+      Bun.sleepSync(5); // someone else is reclaiming; give them a moment, then retry creating
+      return;
+    }
+    throw new StorageError(`[lock] could not create ${marker}: ${(error as Error).message}`, {
+      cause: error,
+      path: marker,
+    });
   }
   try {
     const current = readLock(path);

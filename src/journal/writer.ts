@@ -207,7 +207,7 @@ export class JournalWriter {
       `[journal] could not append ${this.#pending.length} events to ${this.path}: ${(error as Error).message}; kept them queued and will retry`,
       { cause: error, code: errnoCode(error), path: this.path },
     );
-    if (first) this.#logger.error(`[session-metrics] ${this.#failure.message}`);
+    if (first) this.#logger.error(this.#failure.message);
     this.#retryDelay = Math.min(Math.max(this.#retryDelay * 2, 50), MAX_RETRY_DELAY_MS);
     this.#clearTimer();
     this.#schedule(this.#retryDelay);
@@ -241,7 +241,7 @@ export class JournalWriter {
           cause: error,
           path: this.path,
         });
-        this.#logger.error(`[session-metrics] ${failure.message}`);
+        this.#logger.error(failure.message);
         for (const w of waiters) w.reject(failure);
       } else for (const w of waiters) w.resolve();
       if (this.#syncWaiters.length > 0) this.#startFsync();
