@@ -7,6 +7,10 @@
  * the journal replay uses, and hands an event to the journal and any sinks, which write off the
  * record*() path. Opening takes the session's lock and recovers its journal (synchronously, once).
  */
+
+import type { AggregateOptions, MetricsAggregate } from "./aggregate/aggregate.ts";
+import { type InvocationMetric, parseInvocationMetric } from "./aggregate/invocation.ts";
+import { aggregateJournal } from "./aggregate/session.ts";
 import type { EventBody, EventDetails, MetricEvent, PhaseCountType } from "./core/events.ts";
 import { PHASE_COUNTERS, reduce } from "./core/events.ts";
 import { encodeMetrics } from "./core/go-document.ts";
@@ -331,6 +335,39 @@ export class Collector implements AsyncDisposable {
     const ts = this.#clock();
     applyEditStrategy(this.#state, strategy, ts);
     this.#applied({ type: "edit_strategy", strategy }, ts);
+  }
+
+  /**
+   * Records one agent invocation (the multi-agent proposal's `InvocationMetric`, validated with
+   * zod). It feeds `computeAggregate()`; it is journaled but not part of the Go document.
+   */
+  recordInvocation(metric: InvocationMetric): void {
+    const method = "recordInvocation";
+    if (!this.#accepting(method)) return;
+    let valid: InvocationMetric;
+    try {
+      valid = parseInvocationMetric(metric);
+    } catch (error) {
+      return this.#reject(method, (error as Error).message.replace(/^\[session-metrics\] /, ""));
+    }
+    const ts = this.#clock();
+    this.#state.updatedAt = ts;
+    this.#applied({ type: "invocation", metric: valid }, ts);
+  }
+
+  /**
+   * Invocation analytics of this session (invocations, tool calls and LLM interactions with their
+   * details), folded from the journal so memory stays bounded while recording.
+   * @throws MetricsError when the collector keeps no journal (`journal: false`)
+   */
+  computeAggregate(options?: AggregateOptions): MetricsAggregate {
+    const journal = this.#files?.journal;
+    if (journal === undefined)
+      throw new MetricsError(
+        `[aggregate] session ${this.sessionId} keeps no journal (journal: false or disabled); analytics read the journal. Use InvocationMetricsCollector, or keep the journal on`,
+      );
+    journal.writeQueued();
+    return aggregateJournal(this.sessionsDir, this.sessionId, options);
   }
 
   // ------------------------------------------------------------------------------------------

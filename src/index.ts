@@ -3,6 +3,22 @@
  * The package root loads no optional dependency (no drizzle, no OpenTelemetry, no provider SDK).
  */
 
+export type {
+  AggregateOptions,
+  Aggregator,
+  AnalyticsRecord,
+  MetricsAggregate,
+} from "./aggregate/aggregate.ts";
+export { computeAggregate, createAggregator } from "./aggregate/aggregate.ts";
+export { aggregateEvents, eventToRecord } from "./aggregate/from-events.ts";
+export type { InvocationMetric } from "./aggregate/invocation.ts";
+export { invocationMetricSchema, parseInvocationMetric } from "./aggregate/invocation.ts";
+export type { InvocationCollectorOptions, InvocationLogger } from "./aggregate/invocation-collector.ts";
+export { INVOCATIONS_FILE, InvocationMetricsCollector } from "./aggregate/invocation-collector.ts";
+export type { ParallelismBucket } from "./aggregate/parallelism.ts";
+export type { Percentiles } from "./aggregate/percentiles.ts";
+export { percentiles } from "./aggregate/percentiles.ts";
+export { aggregateJournal } from "./aggregate/session.ts";
 export type { CollectorOptions, EventListener, OpenOptions } from "./collector.ts";
 export { Collector } from "./collector.ts";
 export type { EventBody, EventDetails, EventType, InvocationRecord, MetricEvent } from "./core/events.ts";

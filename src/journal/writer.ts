@@ -132,6 +132,11 @@ export class JournalWriter {
     }
   }
 
+  /** Writes what is queued now (no fsync), so that a reader of the file sees it. */
+  writeQueued(): void {
+    this.#writePending();
+  }
+
   /** For exit handlers: write what is queued, synchronously, and fsync. */
   flushSync(): void {
     if (this.#closed) return;
