@@ -591,10 +591,15 @@ export class Collector implements AsyncDisposable {
     let unpriced: string | undefined;
     if (cost === undefined) {
       const model = eventDetails?.model;
-      cost =
-        model === undefined
-          ? undefined
-          : this.#prices().estimateCost(model, normalized, eventDetails?.startedAt ?? ts);
+      try {
+        cost =
+          model === undefined
+            ? undefined
+            : this.#prices().estimateCost(model, normalized, eventDetails?.startedAt ?? ts);
+      } catch (error) {
+        // A price table must never make a non-strict record*() throw.
+        return this.#reject(method, `pricing ${JSON.stringify(model)} failed: ${(error as Error).message}`);
+      }
       if (cost === undefined) unpriced = model ?? "(no model)";
     }
     const entry = this.#state.llms.get(phase);

@@ -52,6 +52,32 @@ export type { JournalScan, Logger } from "./journal/reader.ts";
 export { JOURNAL_FILE } from "./journal/reader.ts";
 export { journalPath, loadTurns, replayMetrics, replaySession } from "./journal/replay.ts";
 export type { Durability } from "./journal/writer.ts";
+export type { ErrorClass } from "./llm/errors.ts";
+export { classifyError } from "./llm/errors.ts";
+export type { InstrumentOptions, InstrumentTarget } from "./llm/instrument-shared.ts";
+export type {
+  PriceEntry,
+  PriceInstant,
+  PriceTableFile,
+  PriceTableOptions,
+  TokenRates,
+} from "./llm/pricing.ts";
+export {
+  BUILTIN_PRICES,
+  builtinTable,
+  createPriceTable,
+  estimateCost,
+  loadPriceTable,
+  PriceTable,
+} from "./llm/pricing.ts";
+export type { TimeStreamOptions } from "./llm/stream-timer.ts";
+export { timeStream } from "./llm/stream-timer.ts";
+export {
+  fromAISDKUsage,
+  fromAnthropicUsage,
+  fromOpenAIChatUsage,
+  fromOpenAIResponsesUsage,
+} from "./llm/usage.ts";
 export { connectCollector, RemoteCollector } from "./runtime/worker-bridge.ts";
 export type { EventSink } from "./sink.ts";
 export { load, METRICS_FILE, metricsPath, save } from "./store/metrics-file.ts";

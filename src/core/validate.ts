@@ -88,6 +88,11 @@ export function normalizeUsage(usage: unknown): NormalizedUsage | string {
   if (typeof cacheWrite === "string") return cacheWrite;
   const reasoning = optionalTokens(u, "reasoningTokens");
   if (typeof reasoning === "string") return reasoning;
+  // Input includes cache reads and writes; output includes reasoning (OpenTelemetry GenAI).
+  if ((cacheRead ?? 0) + (cacheWrite ?? 0) > u.promptTokens)
+    return `usage.cacheReadTokens + usage.cacheWriteTokens (${(cacheRead ?? 0) + (cacheWrite ?? 0)}) exceed usage.promptTokens (${u.promptTokens}); input tokens include cached ones`;
+  if ((reasoning ?? 0) > u.completionTokens)
+    return `usage.reasoningTokens (${reasoning}) exceed usage.completionTokens (${u.completionTokens}); output tokens include reasoning`;
   return {
     promptTokens: u.promptTokens,
     completionTokens: u.completionTokens,

@@ -6,24 +6,26 @@
  *   (promptTokens − cacheRead − cacheWrite) × input + cacheRead × cacheRead rate
  *   + cacheWrite × cacheWrite rate + (completionTokens − reasoning) × output + reasoning × reasoning rate
  *
- * Exactness: each rate is scaled once, when the table is built, to an integer number of
- * picodollars per token (rate × 10^6: exact for rates with up to 6 decimals). The sum of
- * tokens × scaled rate is then an exact integer (while it stays below 2^53, i.e. below ~$9,000
- * per call), and the one division by 10^12 rounds once, so the result is the double nearest to
- * the true cost: 1,000 tokens at $0.30/M give exactly 0.0003, not 0.00030000000000000003.
- * Otherwise it falls back to ordinary floating-point math.
+ * Costs are exact to the last bit where cheap: see `pricing-compile.ts`.
  */
 import { readFileSync } from "node:fs";
 import type { Usage } from "../core/types.ts";
-import { ParseError, StorageError, ValidationError } from "../errors.ts";
+import { ParseError, StorageError } from "../errors.ts";
 import { BUILTIN_PRICES } from "./builtin-prices.ts";
-import { entryLabel, type PriceEntry, parsePriceTable, type TokenRates } from "./pricing-schema.ts";
+import {
+  byRecency,
+  type Compiled,
+  compile,
+  costOf,
+  type PriceInstant,
+  pick,
+  toMs,
+} from "./pricing-compile.ts";
+import { type PriceEntry, parsePriceTable } from "./pricing-schema.ts";
 
+export type { PriceInstant } from "./pricing-compile.ts";
 export type { PriceEntry, PriceTableFile, TokenRates } from "./pricing-schema.ts";
 export { BUILTIN_PRICES };
-
-/** When a price applies: a `Date`, epoch milliseconds or an ISO 8601 string. Default: now. */
-export type PriceInstant = Date | number | string;
 
 export interface PriceTableOptions {
   /** Search the built-in table after this one. Default `true`. */
@@ -34,30 +36,7 @@ export interface PriceTableOptions {
   asOf?: string;
 }
 
-const PICO = 1e6; // USD per million tokens → picodollars per token
-const MAX_SAFE = Number.MAX_SAFE_INTEGER;
 const MEMO_LIMIT = 1024;
-
-interface Scaled {
-  input: number;
-  output: number;
-  cacheRead: number;
-  cacheWrite: number;
-  reasoning: number;
-}
-
-interface Compiled {
-  entry: PriceEntry;
-  exact: string | undefined;
-  regex: RegExp | undefined;
-  specificity: number;
-  index: number;
-  fromMs: number;
-  untilMs: number;
-  base: Scaled;
-  tierAbove: number;
-  tier: Scaled | undefined;
-}
 
 /** A validated, indexed price table; optionally backed by the built-in one. */
 export class PriceTable {
@@ -166,7 +145,10 @@ export async function loadPriceTable(path: string, options: PriceTableOptions = 
 }
 
 function unreadable(path: string, cause: unknown): StorageError {
-  return new StorageError(`[prices] cannot read the price table ${path}: ${(cause as Error).message}`, { cause, path });
+  return new StorageError(`[prices] cannot read the price table ${path}: ${(cause as Error).message}`, {
+    cause,
+    path,
+  });
 }
 
 function fromJson(text: string, path: string, options: PriceTableOptions): PriceTable {
@@ -203,114 +185,4 @@ export function estimateCost(
   table: PriceTable = builtinTable(),
 ): number | undefined {
   return table.estimateCost(model, usage, at);
-}
-
-function costOf(r: Scaled, u: Usage, model: string): number {
-  const cacheRead = u.cacheReadTokens ?? 0;
-  const cacheWrite = u.cacheWriteTokens ?? 0;
-  const reasoning = u.reasoningTokens ?? 0;
-  const uncached = u.promptTokens - cacheRead - cacheWrite;
-  const text = u.completionTokens - reasoning;
-  // `!(x >= 0)` also catches NaN from non-numeric fields.
-  if (!(uncached >= 0) || !(text >= 0))
-    throw new ValidationError(
-      `[prices] usage for ${JSON.stringify(model)} is inconsistent: promptTokens must include cache reads and writes, ` +
-        `completionTokens must include reasoning (normalise provider usage with the from*Usage adapters)`,
-    );
-  const sum =
-    uncached * r.input +
-    cacheRead * r.cacheRead +
-    cacheWrite * r.cacheWrite +
-    text * r.output +
-    reasoning * r.reasoning;
-  // Exact integer picodollars when every rate scaled to an integer and the sum is below 2^53;
-  // otherwise the same formula is ordinary floating point. Either way: one rounding at the end.
-  return sum / 1e12;
-}
-
-function scale(rates: TokenRates): Scaled {
-  const raw = {
-    input: rates.input,
-    output: rates.output,
-    cacheRead: rates.cacheRead ?? rates.input,
-    cacheWrite: rates.cacheWrite ?? rates.input,
-    reasoning: rates.reasoning ?? rates.output,
-  };
-  const s = {
-    input: raw.input * PICO,
-    output: raw.output * PICO,
-    cacheRead: raw.cacheRead * PICO,
-    cacheWrite: raw.cacheWrite * PICO,
-    reasoning: raw.reasoning * PICO,
-  };
-  for (const key of ["input", "output", "cacheRead", "cacheWrite", "reasoning"] as const) {
-    const rounded = Math.round(s[key]);
-    // `rounded / 1e6 === rate` iff the rate is the double nearest to a 6-decimal number.
-    if (rounded / PICO === raw[key] && rounded <= MAX_SAFE) s[key] = rounded;
-  }
-  return s;
-}
-
-function compile(entry: PriceEntry, index: number, source: string): Compiled {
-  let regex: RegExp | undefined;
-  let specificity = Number.POSITIVE_INFINITY;
-  const p = entry.pattern;
-  if (p !== undefined) {
-    try {
-      regex = p instanceof RegExp ? p : globOrRegex(p);
-    } catch (cause) {
-      throw new ValidationError(
-        `[prices] ${source}: entry ${index} (${entryLabel(entry)}): pattern is not a valid regular expression: ${(cause as Error).message}`,
-        { cause },
-      );
-    }
-    // A stateful (g/y) regex would make test() depend on the previous call.
-    if (regex.global || regex.sticky) regex = new RegExp(regex.source, regex.flags.replace(/[gy]/g, ""));
-    specificity =
-      typeof p === "string" && !p.startsWith("/") ? p.replace(/[*?]/g, "").length : regex.source.length;
-  }
-  return {
-    entry,
-    exact: entry.model,
-    regex,
-    specificity,
-    index,
-    fromMs: entry.from === undefined ? Number.NEGATIVE_INFINITY : Date.parse(entry.from),
-    untilMs: entry.until === undefined ? Number.POSITIVE_INFINITY : Date.parse(entry.until),
-    base: scale(entry.rates),
-    tierAbove: entry.longContext?.aboveInputTokens ?? Number.POSITIVE_INFINITY,
-    tier: entry.longContext === undefined ? undefined : scale(entry.longContext.rates),
-  };
-}
-
-/** `/source/flags` → that RegExp; anything else is a glob, anchored at both ends. */
-function globOrRegex(pattern: string): RegExp {
-  const m = /^\/(.+)\/([a-z]*)$/s.exec(pattern);
-  if (m !== null) return new RegExp(m[1]!, m[2]);
-  const source = pattern
-    .replace(/[.+^${}()|[\]\\]/g, "\\$&")
-    .replace(/\*/g, ".*")
-    .replace(/\?/g, ".");
-  return new RegExp(`^${source}$`);
-}
-
-function byRecency(a: Compiled, b: Compiled): number {
-  return b.fromMs - a.fromMs || a.index - b.index;
-}
-
-function pick(list: readonly Compiled[], atMs: number | undefined): Compiled | undefined {
-  for (const c of list) {
-    if (c.fromMs === Number.NEGATIVE_INFINITY && c.untilMs === Number.POSITIVE_INFINITY) return c;
-    // Reading the clock costs more than the rest of a lookup: only when a date range asks for it.
-    atMs ??= Date.now();
-    if (atMs >= c.fromMs && atMs < c.untilMs) return c;
-  }
-  return undefined;
-}
-
-function toMs(at: PriceInstant): number {
-  const ms = typeof at === "number" ? at : typeof at === "string" ? Date.parse(at) : at.getTime();
-  if (!Number.isFinite(ms))
-    throw new ValidationError(`[prices] invalid price date ${JSON.stringify(String(at))}`);
-  return ms;
 }

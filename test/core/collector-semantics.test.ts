@@ -93,16 +93,45 @@ describe("recordLLMInteraction", () => {
   test("optional token kinds are absent until reported, then add", () => {
     c.recordLLMInteraction("p", { promptTokens: 1, completionTokens: 1 }, 0);
     expect(c.snapshot().llms[0]).not.toHaveProperty("cacheReadTokens");
-    c.recordLLMInteraction("p", { promptTokens: 1, completionTokens: 1, cacheReadTokens: 4 }, 0);
+    c.recordLLMInteraction("p", { promptTokens: 10, completionTokens: 1, cacheReadTokens: 4 }, 0);
     c.recordLLMInteraction(
       "p",
-      { promptTokens: 1, completionTokens: 1, cacheReadTokens: 5, reasoningTokens: 0 },
+      { promptTokens: 10, completionTokens: 1, cacheReadTokens: 5, reasoningTokens: 0 },
       0,
     );
     const l = c.snapshot().llms[0]!;
     expect(l.cacheReadTokens).toBe(9);
     expect(l.reasoningTokens).toBe(0);
     expect(l).not.toHaveProperty("cacheWriteTokens");
+  });
+
+  test("cached tokens beyond the input, or reasoning beyond the output, are dropped (they are included in them)", () => {
+    c.recordLLMInteraction(
+      "p",
+      { promptTokens: 10, completionTokens: 5, cacheReadTokens: 6, cacheWriteTokens: 5 },
+      0,
+    );
+    c.recordLLMInteraction("p", { promptTokens: 10, completionTokens: 5, reasoningTokens: 6 }, 0);
+    c.recordLLMInteraction(
+      "p",
+      { promptTokens: 10, completionTokens: 5, cacheReadTokens: 6, cacheWriteTokens: 4, reasoningTokens: 5 },
+      0,
+    );
+    const snap = c.snapshot();
+    expect(snap.droppedRecords).toBe(2);
+    expect(snap.llms).toEqual([
+      {
+        phase: "p",
+        promptTokens: 10,
+        completionTokens: 5,
+        totalTokens: 15,
+        cost: 0,
+        interactionCount: 1,
+        cacheReadTokens: 6,
+        cacheWriteTokens: 4,
+        reasoningTokens: 5,
+      },
+    ]);
   });
 
   test("a cost of -0 stays -0 for a new entry, and -0 + -0 stays -0", () => {

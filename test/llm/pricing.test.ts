@@ -74,9 +74,9 @@ describe("cost math (built-in table)", () => {
   });
 
   test("inconsistent usage (cache larger than input) is a ValidationError, not a negative cost", () => {
-    expect(() => estimateCost("gpt-4o", { promptTokens: 10, completionTokens: 0, cacheReadTokens: 20 })).toThrow(
-      ValidationError,
-    );
+    expect(() =>
+      estimateCost("gpt-4o", { promptTokens: 10, completionTokens: 0, cacheReadTokens: 20 }),
+    ).toThrow(ValidationError);
   });
 
   test("rounds once: 3 tokens at $0.10/M give exactly 3e-7 (naive float math gives 3.0000000000000004e-7)", () => {
@@ -88,7 +88,14 @@ describe("cost math (built-in table)", () => {
   test("the built-in table states its as-of date and prices the well-known models", () => {
     expect(BUILTIN_PRICES.asOf).toMatch(/^\d{4}-\d{2}-\d{2}$/);
     expect(builtinTable().asOf).toBe(BUILTIN_PRICES.asOf);
-    for (const model of ["gpt-5", "gpt-5-mini", "gpt-4.1-2025-04-14", "gpt-4o-mini", "o1", "claude-opus-4-1-20250805"])
+    for (const model of [
+      "gpt-5",
+      "gpt-5-mini",
+      "gpt-4.1-2025-04-14",
+      "gpt-4o-mini",
+      "o1",
+      "claude-opus-4-1-20250805",
+    ])
       expect(builtinTable().lookup(model)).toBeDefined();
     expect(builtinTable().lookup("claude-opus-4-5-20251101")!.rates.input).toBe(5);
     expect(builtinTable().lookup("claude-opus-4-20250514")!.rates.input).toBe(15);
@@ -119,7 +126,13 @@ describe("user tables", () => {
 
   test("explicit cache and reasoning rates", () => {
     // 10 uncached × 1 + 20 read × 0.5 + 30 written × 5 + 6 text × 2 + 4 reasoning × 3 = 194 µ$
-    const usage = { promptTokens: 60, completionTokens: 10, cacheReadTokens: 20, cacheWriteTokens: 30, reasoningTokens: 4 };
+    const usage = {
+      promptTokens: 60,
+      completionTokens: 10,
+      cacheReadTokens: 20,
+      cacheWriteTokens: 30,
+      reasoningTokens: 4,
+    };
     expect(table.estimateCost("r1", usage)).toBe(0.000194);
   });
 
@@ -157,23 +170,55 @@ describe("user tables", () => {
       { builtin: false },
     );
     // above 100: 51 uncached × 2 + 50 read × 0.5 + 10 out × 4 = 167 µ$
-    expect(t.estimateCost("long", { promptTokens: 101, completionTokens: 10, cacheReadTokens: 50 })).toBe(0.000167);
+    expect(t.estimateCost("long", { promptTokens: 101, completionTokens: 10, cacheReadTokens: 50 })).toBe(
+      0.000167,
+    );
     // at 100: cache read defaults to the base input rate; 100 × 1 + 10 × 1 = 110 µ$
-    expect(t.estimateCost("long", { promptTokens: 100, completionTokens: 10, cacheReadTokens: 50 })).toBe(0.00011);
+    expect(t.estimateCost("long", { promptTokens: 100, completionTokens: 10, cacheReadTokens: 50 })).toBe(
+      0.00011,
+    );
   });
 });
 
 describe("validation", () => {
   test.each([
-    ["a negative rate", { model: "bad", rates: { input: -1, output: 1 } }, 'entry 1 (model "bad"): rates.input'],
-    ["both model and pattern", { model: "x", pattern: "x*", rates: { input: 1, output: 1 } }, "exactly one of model and pattern"],
+    [
+      "a negative rate",
+      { model: "bad", rates: { input: -1, output: 1 } },
+      'entry 1 (model "bad"): rates.input',
+    ],
+    [
+      "both model and pattern",
+      { model: "x", pattern: "x*", rates: { input: 1, output: 1 } },
+      "exactly one of model and pattern",
+    ],
     ["neither model nor pattern", { rates: { input: 1, output: 1 } }, "entry 1 (no model)"],
-    ["a bad date", { model: "d", from: "June 10", rates: { input: 1, output: 1 } }, 'entry 1 (model "d"): from: must be an ISO 8601'],
-    ["from after until", { model: "d", from: "2026-02-01", until: "2026-01-01", rates: { input: 1, output: 1 } }, "from must be before until"],
-    ["an invalid regex", { pattern: "/(unclosed/", rates: { input: 1, output: 1 } }, 'entry 1 (pattern "/(unclosed/"): pattern is not a valid regular expression'],
+    [
+      "a bad date",
+      { model: "d", from: "June 10", rates: { input: 1, output: 1 } },
+      'entry 1 (model "d"): from: must be an ISO 8601',
+    ],
+    [
+      "from after until",
+      { model: "d", from: "2026-02-01", until: "2026-01-01", rates: { input: 1, output: 1 } },
+      "from must be before until",
+    ],
+    [
+      "an invalid regex",
+      { pattern: "/(unclosed/", rates: { input: 1, output: 1 } },
+      'entry 1 (pattern "/(unclosed/"): pattern is not a valid regular expression',
+    ],
     ["a misspelt key", { model: "t", rates: { input: 1, outptu: 1 } }, 'entry 1 (model "t"): rates'],
     ["a missing output rate", { model: "t", rates: { input: 1 } }, "rates.output"],
-    ["a fractional threshold", { model: "t", rates: { input: 1, output: 1 }, longContext: { aboveInputTokens: 1.5, rates: { input: 1, output: 1 } } }, "longContext.aboveInputTokens"],
+    [
+      "a fractional threshold",
+      {
+        model: "t",
+        rates: { input: 1, output: 1 },
+        longContext: { aboveInputTokens: 1.5, rates: { input: 1, output: 1 } },
+      },
+      "longContext.aboveInputTokens",
+    ],
   ])("%s is a ValidationError naming the entry", (_label, bad, message) => {
     const good = { model: "ok", rates: { input: 1, output: 1 } };
     expect(() => createPriceTable([good, bad])).toThrow(ValidationError);
@@ -188,7 +233,10 @@ describe("validation", () => {
 describe("files", () => {
   test("createPriceTable and loadPriceTable read { asOf, entries } and plain arrays", async () => {
     const path = join(dir, "prices.json");
-    writeFileSync(path, JSON.stringify({ asOf: "2026-01-01", entries: [{ model: "mine", rates: { input: 1, output: 2 } }] }));
+    writeFileSync(
+      path,
+      JSON.stringify({ asOf: "2026-01-01", entries: [{ model: "mine", rates: { input: 1, output: 2 } }] }),
+    );
     const sync = createPriceTable(path);
     const loaded = await loadPriceTable(path);
     for (const t of [sync, loaded]) {
@@ -210,7 +258,13 @@ describe("files", () => {
 
   test("a bad entry in a file names the file, the index and the model", async () => {
     const path = join(dir, "bad.json");
-    writeFileSync(path, JSON.stringify([{ model: "a", rates: { input: 1, output: 1 } }, { model: "b", rates: { input: "3", output: 1 } }]));
+    writeFileSync(
+      path,
+      JSON.stringify([
+        { model: "a", rates: { input: 1, output: 1 } },
+        { model: "b", rates: { input: "3", output: 1 } },
+      ]),
+    );
     await expect(loadPriceTable(path)).rejects.toThrow(`${path}: entry 1 (model "b"): rates.input`);
   });
 
