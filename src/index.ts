@@ -19,7 +19,7 @@ export type { ParallelismBucket } from "./aggregate/parallelism.ts";
 export type { Percentiles } from "./aggregate/percentiles.ts";
 export { percentiles } from "./aggregate/percentiles.ts";
 export { aggregateJournal } from "./aggregate/session.ts";
-export type { CollectorOptions, EventListener, OpenOptions } from "./collector.ts";
+export type { CollectorOptions, OpenOptions } from "./collector.ts";
 export { Collector } from "./collector.ts";
 export type { EventBody, EventDetails, EventType, InvocationRecord, MetricEvent } from "./core/events.ts";
 export { reduce } from "./core/events.ts";
@@ -78,6 +78,8 @@ export {
   fromOpenAIChatUsage,
   fromOpenAIResponsesUsage,
 } from "./llm/usage.ts";
+export type { EventListener, RecorderOptions } from "./recorder.ts";
+export { Recorder } from "./recorder.ts";
 export { connectCollector, RemoteCollector } from "./runtime/worker-bridge.ts";
 export type { EventSink } from "./sink.ts";
 export { load, METRICS_FILE, metricsPath, save } from "./store/metrics-file.ts";
