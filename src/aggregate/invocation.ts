@@ -3,34 +3,11 @@
  * checks it at the edges (the `InvocationMetricsCollector`, JSONL files, `recordInvocation`); the
  * aggregation code behind it trusts the type.
  */
-import { z } from "zod";
+import type { z } from "zod";
 import type { InvocationRecord } from "../core/events.ts";
 import { MAX_NAME_BYTES, typeName, utf8Length } from "../core/validate.ts";
 import { describeValue, ValidationError } from "../errors.ts";
-
-/** Ids and names: non-empty, well-formed UTF-16, at most 256 bytes of UTF-8. */
-const name = z.string({ error: "must be a string" }).check((ctx) => {
-  const value = ctx.value;
-  let reason: string | undefined;
-  if (value.length === 0) reason = "must not be empty";
-  else if (utf8Length(value) > MAX_NAME_BYTES)
-    reason = `is ${utf8Length(value)} bytes of UTF-8; the limit is ${MAX_NAME_BYTES}`;
-  else if (!value.isWellFormed()) reason = "must not contain a lone UTF-16 surrogate";
-  if (reason !== undefined) ctx.issues.push({ code: "custom", message: reason, input: value });
-});
-
-/** Token counts and milliseconds: whole numbers a double holds exactly. */
-// (`.int()` in zod 4 also bounds the value to ±(2^53−1).)
-const count = z.number({ error: "must be a whole number from 0 to 2^53−1" }).int().min(0);
-
-/** ISO 8601 date-time with an explicit offset (`Z` or `±hh:mm`): a local time would be ambiguous. */
-const timestamp = z.iso
-  .datetime({
-    offset: true,
-    abort: true,
-    error: "must be an ISO 8601 date-time with an offset (2026-01-02T03:04:05.678Z)",
-  })
-  .refine((v) => Number.isFinite(Date.parse(v)), { error: "is not a representable date" });
+import { lazySchema, type ZodNamespace } from "../runtime/lazy-zod.ts";
 
 const OPTIONAL_KEYS = [
   "taskId",
@@ -56,39 +33,68 @@ function nullAsAbsent(value: unknown): unknown {
   return copy;
 }
 
+function buildSchema(z: ZodNamespace) {
+  /** Ids and names: non-empty, well-formed UTF-16, at most 256 bytes of UTF-8. */
+  const name = z.string({ error: "must be a string" }).check((ctx) => {
+    const value = ctx.value;
+    let reason: string | undefined;
+    if (value.length === 0) reason = "must not be empty";
+    else if (utf8Length(value) > MAX_NAME_BYTES)
+      reason = `is ${utf8Length(value)} bytes of UTF-8; the limit is ${MAX_NAME_BYTES}`;
+    else if (!value.isWellFormed()) reason = "must not contain a lone UTF-16 surrogate";
+    if (reason !== undefined) ctx.issues.push({ code: "custom", message: reason, input: value });
+  });
+
+  /** Token counts and milliseconds: whole numbers a double holds exactly. */
+  // (`.int()` in zod 4 also bounds the value to ±(2^53−1).)
+  const count = z.number({ error: "must be a whole number from 0 to 2^53−1" }).int().min(0);
+
+  /** ISO 8601 date-time with an explicit offset (`Z` or `±hh:mm`): a local time would be ambiguous. */
+  const timestamp = z.iso
+    .datetime({
+      offset: true,
+      abort: true,
+      error: "must be an ISO 8601 date-time with an offset (2026-01-02T03:04:05.678Z)",
+    })
+    .refine((v) => Number.isFinite(Date.parse(v)), { error: "is not a representable date" });
+
+  return z.object(
+    {
+      invocationId: name,
+      agent: name,
+      /** A number in the proposal; a name (`"execute"`) for Collector sessions. */
+      phase: z.union([z.number(), name], {
+        error: `must be a finite number or a non-empty string of at most ${MAX_NAME_BYTES} UTF-8 bytes`,
+      }),
+      taskId: name.optional(),
+      durationMs: count,
+      tokens: count,
+      inputTokens: count.optional(),
+      outputTokens: count.optional(),
+      cachedTokens: count.optional(),
+      cost: z.number({ error: "must be a finite number ≥ 0" }).min(0),
+      exitCode: z.number({ error: "must be a whole number" }).int(),
+      success: z.boolean({ error: "must be a boolean" }),
+      attempt: z.number({ error: "must be a whole number ≥ 1 (1 = first try)" }).int().min(1),
+      outputParsed: z.boolean({ error: "must be a boolean" }),
+      model: name.optional(),
+      tier: name.optional(),
+      timestamp,
+      errorClass: name.optional(),
+    },
+    { error: "must be an object" },
+  );
+}
+
 /**
- * Schema of {@link InvocationMetric}. Unknown keys are stripped (newer writers may add fields).
- * `parseInvocationMetric` also reads optional fields written as `null` as absent.
+ * The zod schema of {@link InvocationMetric} (built on first use). Unknown keys are stripped
+ * (newer writers may add fields). `parseInvocationMetric` also reads optional fields written as
+ * `null` as absent.
  */
-export const invocationMetricSchema = z.object(
-  {
-    invocationId: name,
-    agent: name,
-    /** A number in the proposal; a name (`"execute"`) for Collector sessions. */
-    phase: z.union([z.number(), name], {
-      error: `must be a finite number or a non-empty string of at most ${MAX_NAME_BYTES} UTF-8 bytes`,
-    }),
-    taskId: name.optional(),
-    durationMs: count,
-    tokens: count,
-    inputTokens: count.optional(),
-    outputTokens: count.optional(),
-    cachedTokens: count.optional(),
-    cost: z.number({ error: "must be a finite number ≥ 0" }).min(0),
-    exitCode: z.number({ error: "must be a whole number" }).int(),
-    success: z.boolean({ error: "must be a boolean" }),
-    attempt: z.number({ error: "must be a whole number ≥ 1 (1 = first try)" }).int().min(1),
-    outputParsed: z.boolean({ error: "must be a boolean" }),
-    model: name.optional(),
-    tier: name.optional(),
-    timestamp,
-    errorClass: name.optional(),
-  },
-  { error: "must be an object" },
-);
+export const invocationMetricSchema = lazySchema(buildSchema);
 
 /** One agent invocation: `timestamp` is its start, `[start, start + durationMs)` its interval. */
-export type InvocationMetric = z.infer<typeof invocationMetricSchema>;
+export type InvocationMetric = z.infer<ReturnType<typeof buildSchema>>;
 
 // Compile-time proof that the schema's type and the journaled `InvocationRecord` are one shape.
 const _toRecord = (m: InvocationMetric): InvocationRecord => m;
@@ -104,10 +110,11 @@ void _fromRecord;
  */
 export function parseInvocationMetric(value: unknown): InvocationMetric {
   const input = nullAsAbsent(value);
-  const result = invocationMetricSchema.safeParse(input);
+  const schema = invocationMetricSchema();
+  const result = schema.safeParse(input);
   if (result.success) return result.data;
   // Parse again with the inputs in the issues, for the message: cheaper than reporting them always.
-  const issues = invocationMetricSchema.safeParse(input, { reportInput: true }).error?.issues ?? [];
+  const issues = schema.safeParse(input, { reportInput: true }).error?.issues ?? [];
   const first = describeIssue(issues[0]!);
   const more =
     issues.length > 1 ? ` (and ${issues.length - 1} more problem${issues.length > 2 ? "s" : ""})` : "";

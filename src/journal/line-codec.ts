@@ -11,11 +11,6 @@ import { sessionMetricsSchema } from "../store/metrics-file.ts";
 const CRC_PREFIX = ',"crc":"';
 /** `,"crc":"` + 8 hex digits + `"}` */
 const CRC_SUFFIX_LENGTH = CRC_PREFIX.length + 8 + 2;
-const encoder = new TextEncoder();
-
-function crcHex(data: string | Uint8Array): string {
-  return Bun.hash.crc32(data).toString(16).padStart(8, "0");
-}
 
 /** JSON string literals of recently seen names: tool and phase names repeat endlessly. */
 const quoted = new Map<string, string>();
@@ -30,16 +25,16 @@ function quote(s: string): string {
 }
 
 /**
- * The event's JSON with the envelope first: `{"v":1,"seq":…,"ts":…,"type":…,…}`, no checksum.
- * The common types are written by hand (JSON.stringify costs ~0.5 µs per event here); the rest
- * go through JSON.stringify. A cost of -0 is kept in METRICS.json (as Go does) but JSON writes 0,
- * so the journal spells it "-0".
+ * The event's JSON with the envelope first, `{"v":1,"seq":…,"ts":…,"type":…,…`, WITHOUT its
+ * closing brace (the checksum goes there). The common types are written by hand (JSON.stringify
+ * costs ~0.5 µs per event on these machines); the rest go through JSON.stringify. A cost of -0
+ * is kept in METRICS.json (as Go does) but JSON writes 0, so the journal spells it "-0".
  */
-export function encodeEventBody(event: MetricEvent): string {
+export function encodeEventFields(event: MetricEvent): string {
   const head = `{"v":1,"seq":${event.seq},"ts":${event.ts},"type":"${event.type}"`;
   switch (event.type) {
     case "tool_call": {
-      const tail = event.details === undefined ? "}" : `,"details":${JSON.stringify(event.details)}}`;
+      const tail = event.details === undefined ? "" : `,"details":${JSON.stringify(event.details)}`;
       return `${head},"name":${quote(event.name)},"success":${event.success},"durationMs":${event.durationMs}${tail}`;
     }
     case "phase_transition":
@@ -50,48 +45,46 @@ export function encodeEventBody(event: MetricEvent): string {
     case "bisect_trigger":
     case "bisect_success":
     case "bisect_fail":
-      return `${head},"phase":${quote(event.phase)}}`;
+      return `${head},"phase":${quote(event.phase)}`;
     default: {
       const { v: _v, seq: _s, ts: _t, type: _type, ...body } = event;
       if (event.type === "llm" && Object.is(event.cost, -0)) (body as { cost: unknown }).cost = "-0";
       const rest = JSON.stringify(body);
-      return rest === "{}" ? `${head}}` : `${head},${rest.slice(1)}`;
+      return rest === "{}" ? head : `${head},${rest.slice(1, -1)}`;
     }
   }
 }
 
-const CRC_SUFFIX = Buffer.from(`${CRC_PREFIX}00000000"}\n`);
-const HEX_DIGITS = Buffer.from("0123456789abcdef");
+/** Two lowercase hex digits for each byte value. */
+const HEX2 = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, "0"));
 
-/**
- * Frames encoded bodies into journal lines (checksum + newline) as one buffer ready to append.
- * The checksum is computed over each body's UTF-8 bytes in a single encoded buffer.
- */
+function hex8(n: number): string {
+  return HEX2[n >>> 24]! + HEX2[(n >>> 16) & 255]! + HEX2[(n >>> 8) & 255]! + HEX2[n & 255]!;
+}
+
+/** The event's JSON, envelope first (`encodeEventFields` closed). */
+export function encodeEventBody(event: MetricEvent): string {
+  return `${encodeEventFields(event)}}`;
+}
+
+/** One journal line from an event's JSON (`encodeEventBody`), newline excluded. */
+export function frameLine(body: string): string {
+  const fields = body.slice(0, -1);
+  // Bun's crc32 of a string covers its UTF-8 bytes, which is what the reader checks.
+  return `${fields}${CRC_PREFIX}${hex8(Bun.hash.crc32(fields))}"}`;
+}
+
+/** Frames event JSON bodies into journal lines, as one buffer ready to append. */
 export function frameLines(bodies: readonly string[]): Buffer {
-  const joined = Buffer.from(bodies.join("\n") + "\n");
-  const out = Buffer.allocUnsafe(joined.length + bodies.length * (CRC_SUFFIX.length - 1));
-  let from = 0;
-  let to = 0;
-  while (from < joined.length) {
-    const end = joined.indexOf(0x0a, from);
-    const body = joined.subarray(from, end - 1); // without the closing "}"
-    to += body.copy(out, to);
-    CRC_SUFFIX.copy(out, to);
-    let crc = Bun.hash.crc32(body);
-    for (let i = to + CRC_PREFIX.length + 7; i >= to + CRC_PREFIX.length; i--) {
-      out[i] = HEX_DIGITS[crc & 15]!;
-      crc >>>= 4;
-    }
-    to += CRC_SUFFIX.length;
-    from = end + 1;
-  }
-  return out.subarray(0, to);
+  const lines = new Array<string>(bodies.length + 1);
+  for (let i = 0; i < bodies.length; i++) lines[i] = frameLine(bodies[i]!);
+  lines[bodies.length] = "";
+  return Buffer.from(lines.join("\n"));
 }
 
 /** Encodes one event as a journal line, newline included. */
 export function encodeEventLine(event: MetricEvent): string {
-  const body = encodeEventBody(event).slice(0, -1);
-  return `${body}${CRC_PREFIX}${crcHex(body)}"}\n`;
+  return `${frameLine(encodeEventBody(event))}\n`;
 }
 
 export type LineResult = { ok: true; event: MetricEvent } | { ok: false; reason: string };
@@ -127,11 +120,6 @@ export function decodeEventLine(line: Uint8Array): LineResult {
 }
 
 const decoder = new TextDecoder();
-
-/** UTF-8 byte length of a line as written. */
-export function lineBytes(line: string): Uint8Array {
-  return encoder.encode(line);
-}
 
 const isInt = (v: unknown): v is number => typeof v === "number" && Number.isSafeInteger(v) && v >= 0;
 const isStr = (v: unknown): v is string => typeof v === "string" && v.length > 0;
@@ -240,7 +228,7 @@ export function checkEvent(value: unknown): string | undefined {
     case "edit_strategy":
       return isStr(e.strategy) ? undefined : "bad edit_strategy";
     case "restore":
-      return sessionMetricsSchema.safeParse(e.metrics).success ? undefined : "bad restore";
+      return sessionMetricsSchema().safeParse(e.metrics).success ? undefined : "bad restore";
     case "invocation":
       return checkInvocation(e.metric) ? undefined : "bad invocation";
     case "turn_start":

@@ -2,8 +2,9 @@
  * Price table entries: their types and the zod schema that checks them at the edge (a JSON file or
  * an object handed to `createPriceTable`). Errors name the entry by index and model.
  */
-import { z } from "zod";
+
 import { ValidationError } from "../errors.ts";
+import { lazySchema } from "../runtime/lazy-zod.ts";
 
 /** USD per million tokens. */
 export interface TokenRates {
@@ -50,47 +51,54 @@ export interface PriceTableFile {
   entries: PriceEntry[];
 }
 
-const rate = z.number().nonnegative();
-const ratesSchema = z.strictObject({
-  input: rate,
-  output: rate,
-  cacheRead: rate.optional(),
-  cacheWrite: rate.optional(),
-  reasoning: rate.optional(),
-});
-const isoInstant = z.union([z.iso.date(), z.iso.datetime({ offset: true })], {
-  error: "must be an ISO 8601 date (2025-06-10) or date-time (2025-06-10T00:00:00Z)",
-});
-
-const entrySchema = z
-  .strictObject({
-    model: z.string().min(1).optional(),
-    pattern: z.union([z.string().min(1), z.instanceof(RegExp)]).optional(),
-    from: isoInstant.optional(),
-    until: isoInstant.optional(),
-    rates: ratesSchema,
-    longContext: z
-      .strictObject({ aboveInputTokens: z.number().int().nonnegative(), rates: ratesSchema })
-      .optional(),
-    provider: z.string().optional(),
-    note: z.string().optional(),
-  })
-  .refine((e) => (e.model === undefined) !== (e.pattern === undefined), {
-    error: "needs exactly one of model and pattern",
-  })
-  .refine((e) => e.from === undefined || e.until === undefined || Date.parse(e.from) < Date.parse(e.until), {
-    error: "from must be before until",
-    path: ["until"],
+/** The schemas, built on first use (zod loads lazily; see lazy-zod.ts). */
+const schemas = lazySchema((z) => {
+  const rate = z.number().nonnegative();
+  const ratesSchema = z.strictObject({
+    input: rate,
+    output: rate,
+    cacheRead: rate.optional(),
+    cacheWrite: rate.optional(),
+    reasoning: rate.optional(),
+  });
+  const isoInstant = z.union([z.iso.date(), z.iso.datetime({ offset: true })], {
+    error: "must be an ISO 8601 date (2025-06-10) or date-time (2025-06-10T00:00:00Z)",
   });
 
-const fileSchema = z.union([
-  z.array(z.unknown()),
-  z.strictObject({ asOf: z.string().optional(), entries: z.array(z.unknown()) }),
-]);
+  const entrySchema = z
+    .strictObject({
+      model: z.string().min(1).optional(),
+      pattern: z.union([z.string().min(1), z.instanceof(RegExp)]).optional(),
+      from: isoInstant.optional(),
+      until: isoInstant.optional(),
+      rates: ratesSchema,
+      longContext: z
+        .strictObject({ aboveInputTokens: z.number().int().nonnegative(), rates: ratesSchema })
+        .optional(),
+      provider: z.string().optional(),
+      note: z.string().optional(),
+    })
+    .refine((e) => (e.model === undefined) !== (e.pattern === undefined), {
+      error: "needs exactly one of model and pattern",
+    })
+    .refine(
+      (e) => e.from === undefined || e.until === undefined || Date.parse(e.from) < Date.parse(e.until),
+      {
+        error: "from must be before until",
+        path: ["until"],
+      },
+    );
+
+  const fileSchema = z.union([
+    z.array(z.unknown()),
+    z.strictObject({ asOf: z.string().optional(), entries: z.array(z.unknown()) }),
+  ]);
+  return { entrySchema, fileSchema };
+});
 
 /** Checks a whole table (array or `{ asOf?, entries }`); throws a `ValidationError` naming the first bad entry. */
 export function parsePriceTable(input: unknown, source = "price table"): PriceTableFile {
-  const top = fileSchema.safeParse(input);
+  const top = schemas().fileSchema.safeParse(input);
   if (!top.success)
     throw new ValidationError(
       `[prices] ${source} must be an array of entries or { "asOf"?, "entries": [...] }`,
@@ -102,7 +110,7 @@ export function parsePriceTable(input: unknown, source = "price table"): PriceTa
 
 /** Checks one entry; the error names it by index and model (or pattern). */
 export function parsePriceEntry(entry: unknown, index: number, source = "price table"): PriceEntry {
-  const result = entrySchema.safeParse(entry);
+  const result = schemas().entrySchema.safeParse(entry);
   if (result.success) return result.data as PriceEntry;
   const issues = result.error.issues
     .map((i) => (i.path.length > 0 ? `${i.path.join(".")}: ${i.message}` : i.message))

@@ -4,11 +4,12 @@
  */
 import * as fsp from "node:fs/promises";
 import { join } from "node:path";
-import { z } from "zod";
+import type { z } from "zod";
 import { decodeMetrics, encodeMetrics, parseJson, RFC3339 } from "../core/go-document.ts";
 import { assertSessionId } from "../core/session-id.ts";
 import type { SessionMetrics } from "../core/types.ts";
 import { errnoCode, ParseError, SchemaError, StorageError, ValidationError } from "../errors.ts";
+import { lazySchema } from "../runtime/lazy-zod.ts";
 import { writeFileAtomic } from "./atomic-file.ts";
 
 export const METRICS_FILE = "METRICS.json";
@@ -69,59 +70,61 @@ export async function readTextLimited(path: string, limit: number): Promise<stri
   }
 }
 
-const count = z.int();
-const timestamp = z.string().regex(RFC3339, "expected an RFC 3339 timestamp");
+/** The camelCase document as `save` accepts it: exact integers, finite floats (built on first use). */
+export const sessionMetricsSchema = lazySchema((z) => {
+  const count = z.int();
+  const timestamp = z.string().regex(RFC3339, "expected an RFC 3339 timestamp");
 
-/** The camelCase document as `save` accepts it: exact integers, finite floats. */
-export const sessionMetricsSchema = z.strictObject({
-  sessionId: z.string(),
-  startedAt: timestamp,
-  updatedAt: timestamp,
-  tools: z.array(
-    z.strictObject({
-      name: z.string(),
-      callCount: count,
-      successCount: count,
-      failCount: count,
-      totalDurationMs: count,
-      avgDurationMs: z.number(),
-    }),
-  ),
-  editStrategies: z.array(z.strictObject({ strategy: z.string(), count })),
-  llms: z.array(
-    z.strictObject({
-      phase: z.string(),
-      promptTokens: count,
-      completionTokens: count,
-      totalTokens: count,
-      cost: z.number(),
-      interactionCount: count,
-      promptHash: z.string().optional(),
-      truncatedInput: z.boolean().optional(),
-      cacheReadTokens: count.optional(),
-      cacheWriteTokens: count.optional(),
-      reasoningTokens: count.optional(),
-      unpricedCount: count.min(1).optional(),
-    }),
-  ),
-  phases: z.array(
-    z.strictObject({
-      phase: z.string(),
-      durationMs: count,
-      transitionCount: count,
-      healTriggerCount: count,
-      healSuccessCount: count,
-      healFailCount: count,
-      healDurationMs: count,
-      healLoopCount: count,
-      bisectTriggerCount: count,
-      bisectSuccessCount: count,
-      bisectFailCount: count,
-      success: z.boolean(),
-    }),
-  ),
-  droppedRecords: count.min(0).optional(),
-  unpricedModels: z.array(z.string()).optional(),
+  return z.strictObject({
+    sessionId: z.string(),
+    startedAt: timestamp,
+    updatedAt: timestamp,
+    tools: z.array(
+      z.strictObject({
+        name: z.string(),
+        callCount: count,
+        successCount: count,
+        failCount: count,
+        totalDurationMs: count,
+        avgDurationMs: z.number(),
+      }),
+    ),
+    editStrategies: z.array(z.strictObject({ strategy: z.string(), count })),
+    llms: z.array(
+      z.strictObject({
+        phase: z.string(),
+        promptTokens: count,
+        completionTokens: count,
+        totalTokens: count,
+        cost: z.number(),
+        interactionCount: count,
+        promptHash: z.string().optional(),
+        truncatedInput: z.boolean().optional(),
+        cacheReadTokens: count.optional(),
+        cacheWriteTokens: count.optional(),
+        reasoningTokens: count.optional(),
+        unpricedCount: count.min(1).optional(),
+      }),
+    ),
+    phases: z.array(
+      z.strictObject({
+        phase: z.string(),
+        durationMs: count,
+        transitionCount: count,
+        healTriggerCount: count,
+        healSuccessCount: count,
+        healFailCount: count,
+        healDurationMs: count,
+        healLoopCount: count,
+        bisectTriggerCount: count,
+        bisectSuccessCount: count,
+        bisectFailCount: count,
+        success: z.boolean(),
+      }),
+    ),
+    droppedRecords: count.min(0).optional(),
+    unpricedModels: z.array(z.string()).optional(),
+  });
 });
 
 /** Formats the first zod issue as `tools[2].callCount: message`. */
@@ -137,7 +140,7 @@ export function assertWritableMetrics(
   metrics: unknown,
   sessionId: string,
 ): asserts metrics is SessionMetrics {
-  const parsed = sessionMetricsSchema.safeParse(metrics);
+  const parsed = sessionMetricsSchema().safeParse(metrics);
   if (!parsed.success)
     throw new ValidationError(
       `[save] metrics for session ${sessionId} are invalid: ${describeZodError(parsed.error)}`,

@@ -143,8 +143,8 @@ describe("parseInvocationMetric", () => {
   });
 
   test("the schema is usable directly (safeParse)", () => {
-    expect(invocationMetricSchema.safeParse(FULL).success).toBe(true);
-    expect(invocationMetricSchema.safeParse({ ...FULL, attempt: 0 }).success).toBe(false);
+    expect(invocationMetricSchema().safeParse(FULL).success).toBe(true);
+    expect(invocationMetricSchema().safeParse({ ...FULL, attempt: 0 }).success).toBe(false);
   });
 
   test("InvocationMetric and the journal's InvocationRecord are the same shape", () => {
