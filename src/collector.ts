@@ -97,9 +97,12 @@ export class Collector extends Recorder implements AsyncDisposable {
     const journal = files.journal;
     if (journal !== undefined) this.listeners = [(event) => journal.append(event)];
     this.#sinks = [...(options.sinks ?? [])];
+    if (this.#sinks.length > 0) this.freezeEvents = true;
     for (const sink of this.#sinks)
       this.listeners.push(this.guard((event) => sink.write(this.sessionId, event)));
-    if (resumeFrom !== undefined && files.scan.events > 0) return; // replayed: carry on
+    // Replayed: carry on, unless METRICS.json is newer (a run with `journal: false` came between).
+    if (resumeFrom !== undefined && files.scan.events > 0 && !isNewer(resumeFrom.metrics, state.updatedAt))
+      return;
     if (resumeFrom?.metrics) {
       restoreState(state, resumeFrom.metrics);
       this.applied({ type: "restore", metrics: resumeFrom.metrics }, this.clock());
@@ -251,6 +254,13 @@ function clockFor(now: (() => Date) | undefined): () => number {
   if (now === undefined) return startCoarseClock();
   if (!isValidDate(now())) throw new ValidationError("the injected now() must return a valid Date");
   return () => timeOf(now());
+}
+
+/** Whether a loaded document was updated after the replayed state. */
+function isNewer(metrics: SessionMetrics | null, replayedUpdatedAt: number | string): boolean {
+  if (metrics === null) return false;
+  const replayed = typeof replayedUpdatedAt === "number" ? replayedUpdatedAt : Date.parse(replayedUpdatedAt);
+  return Date.parse(metrics.updatedAt) > replayed;
 }
 
 function isValidDate(date: unknown): date is Date {

@@ -69,6 +69,8 @@ export class Recorder {
   protected listeners: EventListener[] = [];
   protected seq = 0;
   protected stoppedFlag = false;
+  /** Set once code outside the library sees events (subscribers, sinks): events are then frozen. */
+  protected freezeEvents = false;
   /** enabled && !stopped, kept in one field for the hot path. */
   protected live: boolean;
   #nextTurn = 1;
@@ -278,6 +280,7 @@ export class Recorder {
   }
 
   protected readonly turnSink: TurnSink = {
+    now: () => this.clock(),
     usage: (method, usage) => {
       if (!this.accepting(method)) return undefined;
       const normalized = normalizeUsage(usage);
@@ -333,6 +336,7 @@ export class Recorder {
   ): () => void {
     const safe = this.guard(listener, onListenerError);
     this.listeners = [...this.listeners, safe];
+    this.freezeEvents = true;
     return () => {
       this.listeners = this.listeners.filter((l) => l !== safe);
     };
@@ -450,6 +454,8 @@ export class Recorder {
     event.v = 1;
     event.seq = seq;
     event.ts = ts;
+    // The journal encodes events after this call returns: a subscriber must not be able to change them.
+    if (this.freezeEvents) deepFreeze(event);
     for (const listener of this.listeners) listener(event);
   }
 
@@ -460,6 +466,12 @@ export class Recorder {
     this.applied({ type: "dropped", method, reason }, this.clock());
     this.onDropped?.(error);
   }
+}
+
+function deepFreeze(value: object): void {
+  Object.freeze(value);
+  for (const inner of Object.values(value))
+    if (typeof inner === "object" && inner !== null && !Object.isFrozen(inner)) deepFreeze(inner);
 }
 
 function reportListenerError(error: unknown): void {

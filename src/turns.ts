@@ -10,6 +10,8 @@ import type { StepRecorder, StreamStats, TurnRecorder, Usage } from "./core/type
 
 /** What the collector provides to its turn handles. */
 export interface TurnSink {
+  /** The collector's clock (epoch ms). */
+  now(): number;
   /** Validates a usage report; returns the normalised usage, or undefined when it was dropped. */
   usage(method: string, usage: unknown): Usage | undefined;
   /** A name-like value (model, error class); false when it was dropped. */
@@ -26,8 +28,8 @@ function ms(from: number, to: number): number {
 export class StepHandle implements StepRecorder {
   readonly stepId: string;
   readonly #start = performance.now();
-  /** Wall-clock start, for analytics. */
-  readonly #startedAt = Date.now();
+  /** Wall-clock start (the collector's clock), for analytics and pricing dates. */
+  readonly #startedAt: number;
   #firstToken: number | undefined;
   #generationEnd: number | undefined;
   #usage: Usage | undefined;
@@ -43,6 +45,7 @@ export class StepHandle implements StepRecorder {
     private readonly index: number,
   ) {
     this.stepId = `${turnId}#${index}`;
+    this.#startedAt = sink?.now() ?? Date.now();
   }
 
   firstToken(): void {

@@ -107,6 +107,11 @@ export type EventBody =
   /** A step's timings and usage; its LLM interaction is a separate `llm` event. */
   | { type: "step_end"; step: StepRecord }
   | { type: "turn_end"; turnId: string; durationMs: number }
+  /**
+   * Written by the journal when it had to shed `count` events (seq `seq` … `seq + count − 1`)
+   * because the disk refused writes past its bound: replay knows they are missing.
+   */
+  | { type: "lost"; count: number }
   /** A record rejected by validation: counted in `dropped_records`, does not move `updated_at`. */
   | { type: "dropped"; method: string; reason: string };
 
@@ -151,6 +156,8 @@ export function reduce(state: SessionState, event: MetricEvent): SessionState {
       break;
     case "dropped":
       state.droppedRecords++;
+      break;
+    case "lost":
       break;
     case "invocation":
       state.updatedAt = ts;

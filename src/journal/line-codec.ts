@@ -116,7 +116,9 @@ export function decodeEventLine(line: Uint8Array): LineResult {
     return { ok: false, reason: "malformed JSON" };
   }
   const reason = checkEvent(value);
-  return reason === undefined ? { ok: true, event: value as MetricEvent } : { ok: false, reason };
+  if (reason !== undefined) return { ok: false, reason };
+  delete (value as { crc?: string }).crc; // part of the line, not of the event
+  return { ok: true, event: value as MetricEvent };
 }
 
 const decoder = new TextDecoder();
@@ -237,6 +239,8 @@ export function checkEvent(value: unknown): string | undefined {
       return isStr(e.turnId) && isNum(e.durationMs) ? undefined : "bad turn_end";
     case "step_end":
       return checkStep(e.step) ? undefined : "bad step_end";
+    case "lost":
+      return isInt(e.count) && e.count >= 1 ? undefined : "bad lost";
     case "dropped":
       return typeof e.method === "string" && typeof e.reason === "string" ? undefined : "bad dropped";
     default:

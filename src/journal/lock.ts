@@ -4,6 +4,7 @@
  * belongs to a process started at another time) is reclaimed; reclaimers serialise through a
  * short-lived `.lock.reclaim` so two of them never both win.
  */
+import { randomBytes } from "node:crypto";
 import * as fs from "node:fs";
 import { hostname } from "node:os";
 import { join } from "node:path";
@@ -33,12 +34,31 @@ function procStartOf(pid: number): string | undefined {
   }
 }
 
+function lockAgeMs(path: string): number {
+  try {
+    return Date.now() - fs.statSync(path).mtimeMs;
+  } catch {
+    return 0;
+  }
+}
+
+/** A zombie (dead, not yet reaped by its parent) holds nothing. */
+function isZombie(pid: number): boolean {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, "utf8");
+    return stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3) === "Z";
+  } catch {
+    return false;
+  }
+}
+
 function isAlive(info: LockInfo): boolean {
   try {
     process.kill(info.pid, 0);
   } catch (error) {
     if (errnoCode(error) === "ESRCH") return false;
   }
+  if (isZombie(info.pid)) return false;
   if (info.procStart === undefined) return true;
   const now = procStartOf(info.pid);
   return now === undefined || now === info.procStart;
@@ -58,31 +78,31 @@ function describeHolder(info: LockInfo | undefined): string {
   return `pid ${info.pid} on ${info.host} since ${info.startedAt}`;
 }
 
+/**
+ * Creates the lock with its content already in place: written to a private temp file, fsync'd,
+ * then hard-linked to `.lock` (atomic, and EEXIST when held), so no one ever reads an empty lock.
+ */
 function tryCreate(path: string, info: LockInfo): boolean {
-  let fd: number;
+  const tmp = `${path}.${process.pid}.${randomBytes(4).toString("hex")}`;
   try {
-    fd = fs.openSync(path, "wx", 0o644);
+    const fd = fs.openSync(tmp, "wx", 0o644);
+    try {
+      fs.writeSync(fd, JSON.stringify(info));
+      fs.fsyncSync(fd);
+    } finally {
+      fs.closeSync(fd);
+    }
+    fs.linkSync(tmp, path);
+    return true;
   } catch (error) {
     if (errnoCode(error) === "EEXIST") return false;
     throw new StorageError(`[lock] could not create ${path}: ${(error as Error).message}`, {
       cause: error,
       path,
     });
+  } finally {
+    fs.rmSync(tmp, { force: true });
   }
-  try {
-    fs.writeSync(fd, JSON.stringify(info));
-    fs.fsyncSync(fd);
-  } catch (error) {
-    // A half-written lock would look held forever: remove it and say why.
-    fs.closeSync(fd);
-    fs.rmSync(path, { force: true });
-    throw new StorageError(`[lock] could not write ${path}: ${(error as Error).message}`, {
-      cause: error,
-      path,
-    });
-  }
-  fs.closeSync(fd);
-  return true;
 }
 
 /** Takes the session's lock (creating the folder); returns its release function. */
@@ -108,12 +128,18 @@ export function acquireSessionLock(sessionDir: string, sessionId: string): () =>
   for (let attempt = 0; attempt < 5; attempt++) {
     if (tryCreate(path, info)) return releaser(path, info);
     const holder = readLock(path);
-    const reclaimable = holder !== undefined && holder.host === info.host && !isAlive(holder);
+    // An unreadable lock can only come from another tool or a damaged disk (ours are written
+    // whole); once it is old, treat it as left behind.
+    const reclaimable =
+      holder === undefined
+        ? lockAgeMs(path) > STALE_RECLAIM_MS
+        : holder.host === info.host && !isAlive(holder);
     if (!reclaimable)
       throw new SessionLockedError(
         `[lock] session ${JSON.stringify(sessionId)} is being written by ${describeHolder(holder)} (${path}); stop that writer or use another session id`,
       );
     reclaim(sessionDir, path, holder);
+    Bun.sleepSync(1);
   }
   throw new SessionLockedError(
     `[lock] session ${JSON.stringify(sessionId)}: could not take ${path} after 5 attempts`,
@@ -121,7 +147,7 @@ export function acquireSessionLock(sessionDir: string, sessionId: string): () =>
 }
 
 /** Removes a dead holder's lock, but only while holding the reclaim marker and only if unchanged. */
-function reclaim(sessionDir: string, path: string, dead: LockInfo): void {
+function reclaim(sessionDir: string, path: string, dead: LockInfo | undefined): void {
   const marker = join(sessionDir, RECLAIM_FILE);
   try {
     const age = Date.now() - fs.statSync(marker).mtimeMs;
@@ -144,8 +170,11 @@ function reclaim(sessionDir: string, path: string, dead: LockInfo): void {
   }
   try {
     const current = readLock(path);
-    if (current !== undefined && current.pid === dead.pid && current.startedAt === dead.startedAt)
-      fs.rmSync(path, { force: true });
+    const unchanged =
+      dead === undefined
+        ? current === undefined
+        : current !== undefined && current.pid === dead.pid && current.startedAt === dead.startedAt;
+    if (unchanged) fs.rmSync(path, { force: true });
   } finally {
     fs.closeSync(fd);
     fs.rmSync(marker, { force: true });

@@ -3,6 +3,7 @@
  * Recovery sets a torn or corrupt tail aside in `journal.corrupt-<timestamp>` and truncates it
  * off, so appends continue after the last good line.
  */
+import { randomBytes } from "node:crypto";
 import * as fs from "node:fs";
 import { join } from "node:path";
 import type { MetricEvent } from "../core/events.ts";
@@ -49,7 +50,8 @@ export function scanJournalBytes(bytes: Uint8Array, visit: (event: MetricEvent) 
       return fail(scan, `seq ${seq} does not follow ${scan.lastSeq}`);
     visit(result.event);
     scan.events++;
-    scan.lastSeq = seq;
+    // A `lost` marker stands for `count` events the writer had to shed: the next seq skips them.
+    scan.lastSeq = result.event.type === "lost" ? seq + result.event.count - 1 : seq;
     start = end + 1;
     scan.validBytes = start;
   }
@@ -75,6 +77,17 @@ export function readJournalFile(path: string): Uint8Array {
   }
 }
 
+function fsyncDir(dir: string): void {
+  const fd = fs.openSync(dir, "r");
+  try {
+    fs.fsyncSync(fd);
+  } catch {
+    // some filesystems cannot fsync a directory; the file itself is synced
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
 /** Scans a journal file without changing it. */
 export function scanJournal(path: string, visit: (event: MetricEvent) => void): JournalScan {
   return scanJournalBytes(readJournalFile(path), visit);
@@ -94,9 +107,19 @@ export function recoverJournal(
   const bytes = readJournalFile(path);
   const scan = scanJournalBytes(bytes, visit);
   if (scan.validBytes === scan.totalBytes) return scan;
-  const aside = join(sessionDir, `journal.corrupt-${new Date().toISOString().replace(/[:.]/g, "-")}`);
+  // A random suffix: two recoveries in one millisecond (or with a clock set back) must not collide.
+  const stamp = new Date().toISOString().replace(/[:.]/g, "-");
+  const aside = join(sessionDir, `journal.corrupt-${stamp}-${randomBytes(3).toString("hex")}`);
   try {
-    fs.writeFileSync(aside, bytes.subarray(scan.validBytes), { flag: "wx", mode: 0o644 });
+    // The tail is on disk (file and folder fsync'd) before the journal gives it up.
+    const asideFd = fs.openSync(aside, "wx", 0o644);
+    try {
+      fs.writeSync(asideFd, bytes.subarray(scan.validBytes));
+      fs.fsyncSync(asideFd);
+    } finally {
+      fs.closeSync(asideFd);
+    }
+    fsyncDir(sessionDir);
     const fd = fs.openSync(path, "r+");
     try {
       fs.ftruncateSync(fd, scan.validBytes);

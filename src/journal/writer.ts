@@ -62,6 +62,12 @@ export class JournalWriter {
   #syncWaiters: Waiter[] = [];
   #fsyncRunning = false;
   #closed = false;
+  /** seq of the first queued event. */
+  #pendingFirstSeq = 0;
+  /** Events shed while the disk refused writes; a `lost` marker line is written before anything else. */
+  #lost: { seq: number; count: number; ts: number; error: StorageError } | undefined;
+  /** A loss that no sync() has reported yet. */
+  #lossToReport: StorageError | undefined;
   readonly #maxPendingBytes: number;
   readonly #groupDelayMs: number;
   readonly #groupMaxLines: number;
@@ -94,6 +100,7 @@ export class JournalWriter {
   /** Queues one event. Never throws; a write failure is retried and reported. */
   append(event: MetricEvent): void {
     if (this.#closed) return;
+    if (this.#pending.length === 0) this.#pendingFirstSeq = event.seq;
     if (event.type === "tool_call" && event.details === undefined) {
       this.#pending.push(event);
       this.#pendingBytes += ESTIMATED_SMALL_EVENT_BYTES;
@@ -115,6 +122,11 @@ export class JournalWriter {
    */
   sync(): Promise<void> {
     this.#writePending();
+    if (this.#lost !== undefined) return Promise.reject(this.#lost.error);
+    // The loss is on disk now (a `lost` marker); the first sync() after it still reports it.
+    const unreported = this.#lossToReport;
+    this.#lossToReport = undefined;
+    if (unreported !== undefined) return Promise.reject(unreported);
     if (this.#pending.length > 0) return Promise.reject(this.#failure);
     if (this.durability === "buffered") return Promise.resolve();
     return this.#fsync();
@@ -177,8 +189,12 @@ export class JournalWriter {
 
   /** Writes every queued line in one write; on failure truncates back and schedules a retry. */
   #writePending(): void {
-    if (this.#pending.length === 0 || this.#closed) return;
+    if ((this.#pending.length === 0 && this.#lost === undefined) || this.#closed) return;
     const bodies = this.#pending.map((item) => (typeof item === "string" ? item : encodeEventBody(item)));
+    const lost = this.#lost;
+    // The marker takes the first lost seq and says how many follow, so seq stays checkable.
+    if (lost !== undefined)
+      bodies.unshift(`{"v":1,"seq":${lost.seq},"ts":${lost.ts},"type":"lost","count":${lost.count}}`);
     const data = frameLines(bodies);
     let written = 0;
     try {
@@ -192,9 +208,14 @@ export class JournalWriter {
     this.#pendingBytes = 0;
     this.#clearTimer();
     if (this.#failure !== undefined) {
-      this.#logger.warn(`[session-metrics] [journal] ${this.path}: writes succeed again; nothing was lost`);
+      this.#logger.warn(
+        lost === undefined
+          ? `[session-metrics] [journal] ${this.path}: writes succeed again; nothing was lost`
+          : `[session-metrics] [journal] ${this.path}: writes succeed again; the loss of ${lost.count} events (seq ${lost.seq}–${lost.seq + lost.count - 1}) is recorded in the journal`,
+      );
       this.#failure = undefined;
     }
+    this.#lost = undefined;
     this.#retryDelay = 0;
   }
 
@@ -221,11 +242,17 @@ export class JournalWriter {
   /** Past the bound and the disk still refuses: drop the oldest lines, loudly. */
   #shed(): void {
     const dropped = this.#pending.length;
+    const seq = this.#lost?.seq ?? this.#pendingFirstSeq;
+    const count = (this.#lost?.count ?? 0) + dropped;
     this.#pending = [];
     this.#pendingBytes = 0;
-    this.#logger.error(
-      `[session-metrics] [journal] ${this.path}: ${dropped} events could not be written and the queue passed its bound; they are lost from the journal (METRICS.json still counts them)`,
+    const error = new StorageError(
+      `[journal] ${this.path}: ${count} events (seq ${seq}–${seq + count - 1}) could not be written before the queue passed its bound of ${this.#maxPendingBytes} bytes; they are lost from the journal (METRICS.json still counts them). sync() fails until a marker of the loss is on disk`,
+      { cause: this.#failure, code: this.#failure?.code, path: this.path },
     );
+    this.#lost = { seq, count, ts: Date.now(), error };
+    this.#lossToReport = error;
+    this.#logger.error(error.message);
   }
 
   /** Starts (or joins the next) fsync; resolves when an fsync that began after this call ends. */
