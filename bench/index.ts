@@ -1,0 +1,59 @@
+/**
+ * `bun run bench [-- suite ...]`: runs the benchmark suites (all, or the ones named) and prints
+ * markdown tables to stdout; progress goes to stderr. Not part of `bun test`.
+ *
+ * To add a suite, append `{ name, run }` to `suites`: `run` measures and returns its tables.
+ */
+import { runCore } from "./core.bench.ts";
+import { runJournal } from "./journal.bench.ts";
+import { printTable, type Table, verdictsOf } from "./lib/measure.ts";
+import { describeMachine } from "./lib/system.ts";
+import { run as runLlm } from "./llm.bench.ts";
+
+export interface Suite {
+  name: string;
+  run: () => Promise<Table[]>;
+}
+
+export const suites: Suite[] = [
+  { name: "core", run: runCore },
+  { name: "journal", run: runJournal },
+  // The LLM suite prints its own table.
+  { name: "llm", run: async () => (await runLlm(), []) },
+];
+
+async function main(argv: readonly string[]): Promise<number> {
+  const wanted = argv.filter((a) => a !== "--");
+  const unknown = wanted.filter((name) => !suites.some((s) => s.name === name));
+  if (unknown.length > 0) {
+    console.error(
+      `[session-metrics] [bench] unknown suite ${unknown.map((n) => JSON.stringify(n)).join(", ")}; ` +
+        `available: ${suites.map((s) => s.name).join(", ")}`,
+    );
+    return 2;
+  }
+  const selected = wanted.length === 0 ? suites : suites.filter((s) => wanted.includes(s.name));
+
+  console.log(`## session-metrics benchmarks\n\n${describeMachine()}\n`);
+  console.log(
+    "Each baseline is measured in the same run; `(× ours)` is the baseline's figure ÷ session-metrics' " +
+      "figure (above 1: session-metrics is faster or smaller). Targets come from DESIGN.md and the issues.\n",
+  );
+  const all: Table[] = [];
+  for (const suite of selected) {
+    const started = performance.now();
+    console.log(`## Suite: ${suite.name}\n`);
+    const tables = await suite.run();
+    for (const table of tables) printTable(table);
+    all.push(...tables);
+    process.stderr.write(`[${suite.name}] done in ${((performance.now() - started) / 1000).toFixed(1)} s\n`);
+  }
+
+  const verdicts = verdictsOf(all);
+  const missed = verdicts.filter((v) => !v.pass);
+  console.log(`**Targets: ${verdicts.length - missed.length} of ${verdicts.length} met.**`);
+  for (const v of missed) console.log(`- ❌ missed: ${v.text}`);
+  return 0;
+}
+
+process.exitCode = await main(process.argv.slice(2));
