@@ -15,7 +15,7 @@
 import * as fs from "node:fs";
 import type { MetricEvent } from "../core/events.ts";
 import { errnoCode, StorageError } from "../errors.ts";
-import { encodeEventBody, frameLines } from "./line-codec.ts";
+import { encodeEventFields, linesBuffer } from "./line-codec.ts";
 import type { Logger } from "./reader.ts";
 
 /**
@@ -105,9 +105,9 @@ export class JournalWriter {
       this.#pending.push(event);
       this.#pendingBytes += ESTIMATED_SMALL_EVENT_BYTES;
     } else {
-      const body = encodeEventBody(event);
-      this.#pending.push(body);
-      this.#pendingBytes += body.length + CHECKSUM_BYTES;
+      const fields = encodeEventFields(event);
+      this.#pending.push(fields);
+      this.#pendingBytes += fields.length + CHECKSUM_BYTES;
     }
     if (this.#pendingBytes >= this.#maxPendingBytes) {
       this.#writePending();
@@ -190,12 +190,12 @@ export class JournalWriter {
   /** Writes every queued line in one write; on failure truncates back and schedules a retry. */
   #writePending(): void {
     if ((this.#pending.length === 0 && this.#lost === undefined) || this.#closed) return;
-    const bodies = this.#pending.map((item) => (typeof item === "string" ? item : encodeEventBody(item)));
+    const fields = this.#pending.map((item) => (typeof item === "string" ? item : encodeEventFields(item)));
     const lost = this.#lost;
     // The marker takes the first lost seq and says how many follow, so seq stays checkable.
     if (lost !== undefined)
-      bodies.unshift(`{"v":1,"seq":${lost.seq},"ts":${lost.ts},"type":"lost","count":${lost.count}}`);
-    const data = frameLines(bodies);
+      fields.unshift(`{"v":1,"seq":${lost.seq},"ts":${lost.ts},"type":"lost","count":${lost.count}`);
+    const data = linesBuffer(fields);
     let written = 0;
     try {
       while (written < data.length) written += fs.writeSync(this.#fd, data, written);
