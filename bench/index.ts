@@ -9,6 +9,7 @@ import { runJournal } from "./journal.bench.ts";
 import { printTable, type Table, verdictsOf } from "./lib/measure.ts";
 import { describeMachine } from "./lib/system.ts";
 import { run as runLlm } from "./llm.bench.ts";
+import { runStore } from "./store.bench.ts";
 
 export interface Suite {
   name: string;
@@ -20,6 +21,7 @@ export const suites: Suite[] = [
   { name: "journal", run: runJournal },
   // The LLM suite prints its own table.
   { name: "llm", run: async () => (await runLlm(), []) },
+  { name: "store", run: runStore },
 ];
 
 async function main(argv: readonly string[]): Promise<number> {

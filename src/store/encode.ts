@@ -1,0 +1,252 @@
+/**
+ * Events → rows, with every check that keeps bad input away from the database: an event is
+ * structurally checked as a journal line is, then every string must be free of NUL characters
+ * and lone surrogates (PostgreSQL rejects both, SQLite would store them: refusing them in both
+ * keeps the backends identical), every number finite, and every integer column a safe integer.
+ * Failures are `ValidationError`s naming the session, the event and the field.
+ */
+import type { EventDetails, MetricEvent } from "../core/events.ts";
+import { assertSessionId } from "../core/session-id.ts";
+import { utf8Length } from "../core/validate.ts";
+import { ValidationError } from "../errors.ts";
+import { checkEvent } from "../journal/line-codec.ts";
+import type { EncodedEvents, EventRow } from "./types.ts";
+import { checkValue, isClean, MAX_KEY_BYTES } from "./validate.ts";
+
+/** Fixed per-row overhead counted in {@link EncodedEvents.bytes}. */
+const ROW_OVERHEAD_BYTES = 160;
+
+/** Validates and flattens events of one session. */
+export function encodeEvents(sessionId: string, events: readonly MetricEvent[]): EncodedEvents {
+  assertSessionId(sessionId);
+  if (!Array.isArray(events)) throw new ValidationError(`[store] events must be an array of events`);
+  const rows: EventRow[] = [];
+  let bytes = 0;
+  for (const event of events) {
+    const before = rows.length;
+    encodeEventInto(rows, sessionId, event);
+    bytes += (rows[before]!.data?.length ?? 0) + (rows.length - before) * ROW_OVERHEAD_BYTES;
+  }
+  return { rows, events: events.length, bytes } as unknown as EncodedEvents;
+}
+
+/** Joins several encoded batches into one (for a multi-session write). */
+export function concatEncoded(parts: readonly EncodedEvents[]): EncodedEvents {
+  const rows = parts.flatMap((p) => p.rows);
+  const events = parts.reduce((n, p) => n + p.events, 0);
+  const bytes = parts.reduce((n, p) => n + p.bytes, 0);
+  return { rows, events, bytes } as unknown as EncodedEvents;
+}
+
+function encodeEventInto(rows: EventRow[], sessionId: string, event: MetricEvent): void {
+  const where = `event ${typeof event?.seq === "number" ? `seq ${event.seq}` : "(no seq)"} of session ${sessionId}`;
+  const structural = typeof event === "object" && event !== null ? checkEvent(event) : "not an object";
+  if (structural !== undefined) throw new ValidationError(`[store] ${where} is invalid: ${structural}`);
+  if (!Number.isSafeInteger(event.ts) || event.ts < 0)
+    throw new ValidationError(`[store] ${where}: ts must be whole epoch milliseconds ≥ 0, got ${event.ts}`);
+  if (!isClean(event)) throw new ValidationError(`[store] ${where}: ${checkValue(event, "") ?? "invalid"}`);
+  const start = rows.length;
+  const row = baseRow(sessionId, event);
+  flatten(row, event);
+  rows.push(row);
+  if (event.type === "restore") expandRestore(rows, row, event.metrics);
+  for (let i = start; i < rows.length; i++) checkRow(rows[i]!, where);
+}
+
+function baseRow(sessionId: string, event: MetricEvent): EventRow {
+  return {
+    sessionId,
+    seq: event.seq,
+    part: 0,
+    ts: event.ts,
+    type: event.type,
+    calls: 0,
+    failures: 0,
+    tool: null,
+    phase: null,
+    agent: null,
+    model: null,
+    success: null,
+    durationMs: null,
+    promptTokens: null,
+    completionTokens: null,
+    totalTokens: null,
+    cacheReadTokens: null,
+    cacheWriteTokens: null,
+    reasoningTokens: null,
+    cost: null,
+    costNanos: null,
+    errorClass: null,
+    data: eventJson(event),
+  };
+}
+
+/**
+ * The `data` column: the event as JSON. A cost of -0 is spelled "-0" (JSON would write 0), as the
+ * journal does; `checkEvent` turns it back into -0 when the event is read.
+ */
+function eventJson(event: MetricEvent): string {
+  if (event.type === "llm" && Object.is(event.cost, -0)) return JSON.stringify({ ...event, cost: "-0" });
+  return JSON.stringify(event);
+}
+
+function applyDetails(row: EventRow, d: EventDetails | undefined): void {
+  if (d === undefined) return;
+  row.agent = d.agent ?? null;
+  row.model = d.model ?? null;
+  row.errorClass = d.errorClass ?? null;
+}
+
+/**
+ * The analytic columns. Calls are tool calls, LLM interactions and agent invocations; a step's
+ * usage is not repeated from `step_end` (its `llm` event carries it), so nothing counts twice.
+ */
+function flatten(row: EventRow, event: MetricEvent): void {
+  switch (event.type) {
+    case "tool_call":
+      applyDetails(row, event.details);
+      row.tool = event.name;
+      row.success = event.success;
+      row.durationMs = event.durationMs;
+      row.calls = 1;
+      row.failures = event.success ? 0 : 1;
+      break;
+    case "llm": {
+      const d = event.details;
+      applyDetails(row, d);
+      row.phase = event.phase;
+      row.success = d?.errorClass === undefined;
+      // Only a known start gives a duration; otherwise it is unknown, not 0.
+      if (d?.startedAt !== undefined) row.durationMs = Math.max(0, Math.round(event.ts - d.startedAt));
+      row.calls = 1;
+      row.failures = row.success ? 0 : 1;
+      setUsage(row, event.usage);
+      setCost(row, event.cost);
+      break;
+    }
+    case "invocation": {
+      const m = event.metric;
+      row.agent = m.agent;
+      row.phase = String(m.phase);
+      row.model = m.model ?? null;
+      row.errorClass = m.errorClass ?? null;
+      row.success = m.success;
+      row.durationMs = m.durationMs;
+      row.calls = 1;
+      row.failures = m.success ? 0 : 1;
+      row.totalTokens = m.tokens;
+      row.promptTokens = m.inputTokens ?? null;
+      row.completionTokens = m.outputTokens ?? null;
+      row.cacheReadTokens = m.cachedTokens ?? null;
+      setCost(row, m.cost);
+      break;
+    }
+    case "phase_duration":
+      row.phase = event.phase;
+      row.durationMs = event.durationMs;
+      row.success = event.success;
+      break;
+    case "heal_duration":
+      row.phase = event.phase;
+      row.durationMs = event.durationMs;
+      break;
+    case "turn_start":
+      row.phase = event.phase;
+      break;
+    case "turn_end":
+      row.durationMs = event.durationMs;
+      break;
+    case "step_end":
+      row.model = event.step.model ?? null;
+      row.errorClass = event.step.errorClass ?? null;
+      break;
+    case "session_start":
+    case "restore":
+    case "edit_strategy":
+    case "dropped":
+      break;
+    default:
+      // The phase counters (and any later event type that names a phase).
+      if ("phase" in event && typeof event.phase === "string") row.phase = event.phase;
+  }
+}
+
+function setUsage(row: EventRow, u: Extract<MetricEvent, { type: "llm" }>["usage"]): void {
+  row.promptTokens = u.promptTokens;
+  row.completionTokens = u.completionTokens;
+  row.totalTokens = u.totalTokens;
+  row.cacheReadTokens = u.cacheReadTokens ?? null;
+  row.cacheWriteTokens = u.cacheWriteTokens ?? null;
+  row.reasoningTokens = u.reasoningTokens ?? null;
+}
+
+function setCost(row: EventRow, cost: number): void {
+  row.cost = cost;
+  // + 0 turns -0 into 0: the sum is the same, and both databases then store the same integer.
+  row.costNanos = Math.round(cost * 1e9) + 0;
+}
+
+/**
+ * A `restore` event carries a whole session document (a session resumed from a METRICS.json that
+ * had no journal, or a Go-written one imported by `ingest`). Its tools and LLM phases become
+ * summary rows (`calls` = the document's counts) so reports count them; they have no durations,
+ * since the document keeps only totals.
+ */
+function expandRestore(
+  rows: EventRow[],
+  event: EventRow,
+  m: Extract<MetricEvent, { type: "restore" }>["metrics"],
+) {
+  let part = 0;
+  const summary = (): EventRow => ({ ...event, part: ++part, data: null });
+  for (const t of m.tools) {
+    const row = summary();
+    row.tool = t.name;
+    row.calls = t.callCount;
+    row.failures = t.failCount;
+    rows.push(row);
+  }
+  for (const l of m.llms) {
+    const row = summary();
+    row.phase = l.phase;
+    row.calls = l.interactionCount;
+    setUsage(row, {
+      promptTokens: l.promptTokens,
+      completionTokens: l.completionTokens,
+      totalTokens: l.totalTokens,
+      cacheReadTokens: l.cacheReadTokens,
+      cacheWriteTokens: l.cacheWriteTokens,
+      reasoningTokens: l.reasoningTokens,
+    });
+    setCost(row, l.cost);
+    rows.push(row);
+  }
+}
+
+const INTEGER_COLUMNS = [
+  "calls",
+  "failures",
+  "promptTokens",
+  "completionTokens",
+  "totalTokens",
+  "cacheReadTokens",
+  "cacheWriteTokens",
+  "reasoningTokens",
+  "costNanos",
+] as const;
+const KEY_COLUMNS = ["tool", "phase", "agent", "model", "errorClass"] as const;
+
+function checkRow(row: EventRow, where: string): void {
+  for (const key of INTEGER_COLUMNS) {
+    const v = row[key];
+    if (v !== null && !Number.isSafeInteger(v))
+      throw new ValidationError(
+        `[store] ${where}: ${key === "costNanos" ? `cost ${row.cost} is too large to sum exactly (limit 9007199 per event)` : `${key} ${v} is not a safe integer`}`,
+      );
+  }
+  for (const key of KEY_COLUMNS) {
+    const v = row[key];
+    if (v !== null && v.length > MAX_KEY_BYTES / 3 && utf8Length(v) > MAX_KEY_BYTES)
+      throw new ValidationError(`[store] ${where}: ${key} is longer than ${MAX_KEY_BYTES} bytes of UTF-8`);
+  }
+}

@@ -1,0 +1,102 @@
+/** Unit tests of the pieces under the backends: row flattening, PostgreSQL array literals, percentile ranks. */
+import { describe, expect, test } from "bun:test";
+import { nearestRank } from "../../src/aggregate/percentiles.ts";
+import type { MetricEvent } from "../../src/core/events.ts";
+import { ValidationError } from "../../src/errors.ts";
+import { encodeEvents } from "../../src/store/encode.ts";
+import { arrayLiteral } from "../../src/store/postgres/arrays.ts";
+import { percentileFraction } from "../../src/store/queries.ts";
+import type { EventRow } from "../../src/store/types.ts";
+
+describe("encodeEvents", () => {
+  test("flattens calls; a restore event becomes one summary row per tool and LLM phase", () => {
+    const metrics = {
+      ...{
+        sessionId: "g",
+        startedAt: "2026-01-01T00:00:00Z",
+        updatedAt: "2026-01-01T00:00:01Z",
+        editStrategies: [],
+      },
+      tools: [
+        { name: "Read", callCount: 3, successCount: 2, failCount: 1, totalDurationMs: 9, avgDurationMs: 3 },
+      ],
+      llms: [
+        { phase: "x", promptTokens: 5, completionTokens: 6, totalTokens: 11, cost: -0, interactionCount: 2 },
+      ],
+      phases: [],
+    };
+    const encoded = encodeEvents("g", [{ v: 1, seq: 1, ts: 7, type: "restore", metrics } as MetricEvent]);
+    expect(encoded.events).toBe(1);
+    expect(
+      encoded.rows.map((r) => [
+        r.part,
+        r.type,
+        r.tool,
+        r.phase,
+        r.calls,
+        r.failures,
+        r.promptTokens,
+        r.costNanos,
+      ]),
+    ).toEqual([
+      [0, "restore", null, null, 0, 0, null, null],
+      [1, "restore", "Read", null, 3, 1, null, null],
+      [2, "restore", null, "x", 2, 0, 5, 0],
+    ]);
+    expect(Object.is(encoded.rows[2]?.costNanos, 0)).toBe(true); // -0 sums as +0 in both databases
+    const llm = { v: 1, seq: 2, ts: 8, type: "llm", phase: "x", cost: -0 };
+    const usage = { promptTokens: 1, completionTokens: 1, totalTokens: 2 };
+    expect(encodeEvents("g", [{ ...llm, usage } as MetricEvent]).rows[0]?.data).toContain('"cost":"-0"');
+  });
+
+  test("an LLM call without a start has no duration (unknown, not 0); with one, ts − start", () => {
+    const llm = (details?: object) =>
+      ({
+        ...{ v: 1, seq: 1, ts: 1_000, type: "llm", phase: "p", cost: 0.5 },
+        usage: { promptTokens: 1, completionTokens: 2, totalTokens: 3 },
+        details,
+      }) as MetricEvent;
+    expect(encodeEvents("s", [llm()]).rows[0]).toMatchObject({
+      durationMs: null,
+      success: true,
+      costNanos: 500_000_000,
+    });
+    expect(encodeEvents("s", [llm({ startedAt: 750, errorClass: "timeout" })]).rows[0]).toMatchObject({
+      ...{ durationMs: 250, success: false, failures: 1, errorClass: "timeout" },
+    });
+  });
+
+  test("names over 1 KiB are refused (PostgreSQL could not index them)", () => {
+    const event = {
+      v: 1,
+      seq: 1,
+      ts: 1,
+      type: "tool_call",
+      name: "x".repeat(1025),
+      success: true,
+      durationMs: 1,
+    };
+    expect(() => encodeEvents("s", [event as MetricEvent])).toThrow(ValidationError);
+  });
+});
+
+test("PostgreSQL array literals quote every text and spell NULL, booleans and numbers plainly", () => {
+  const rows = [
+    { tool: 'a"b\\c', success: true, cost: 1e-7 },
+    { tool: null, success: false, cost: null },
+    { tool: "NULL", success: null, cost: 12 },
+  ] as unknown as EventRow[];
+  expect(arrayLiteral(rows, "tool")).toBe('{"a\\"b\\\\c",NULL,"NULL"}');
+  expect(arrayLiteral(rows, "success")).toBe("{t,f,NULL}");
+  expect(arrayLiteral(rows, "cost")).toBe("{1e-7,NULL,12}");
+});
+
+test("percentile_disc with percentileFraction(p) picks the exact nearest rank for every integer p", () => {
+  const ranks = Float64Array.from({ length: 5_000 }, (_, i) => i + 1); // value = its rank
+  for (let p = 1; p <= 100; p++)
+    for (let n = 1; n <= ranks.length; n++) {
+      const rank = Math.ceil(percentileFraction(p) * n); // what PostgreSQL computes
+      const exact = nearestRank(ranks.subarray(0, n), p);
+      if (rank !== exact) throw new Error(`p=${p} n=${n}: rank ${rank}, nearest rank ${exact}`);
+    }
+});
