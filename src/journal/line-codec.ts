@@ -135,9 +135,41 @@ export function decodeEventLine(line: Uint8Array): LineResult {
     stored = stored * 16 + digit;
   }
   if (Bun.hash.crc32(line.subarray(0, start)) !== stored) return { ok: false, reason: "checksum mismatch" };
+  return parseChecked(decoder.decode(line));
+}
+
+const decoder = new TextDecoder();
+
+/**
+ * The same check as {@link decodeEventLine} on a line already decoded to text (the reader decodes
+ * a whole journal at once: per-line byte views cost more than the parse here). The checksum is
+ * computed over the line's UTF-8, so any byte that decoded differently fails it.
+ */
+export function decodeEventText(line: string): LineResult {
+  const n = line.length;
+  if (n < CRC_SUFFIX_LENGTH + 2) return { ok: false, reason: "line too short" };
+  const start = n - CRC_SUFFIX_LENGTH;
+  if (
+    !line.startsWith(CRC_PREFIX, start) ||
+    line.charCodeAt(n - 2) !== 0x22 ||
+    line.charCodeAt(n - 1) !== 0x7d
+  )
+    return { ok: false, reason: "no checksum" };
+  let stored = 0;
+  for (let i = n - 10; i < n - 2; i++) {
+    const c = line.charCodeAt(i);
+    const digit = c >= 0x30 && c <= 0x39 ? c - 0x30 : c >= 0x61 && c <= 0x66 ? c - 0x57 : -1;
+    if (digit < 0) return { ok: false, reason: "malformed checksum" };
+    stored = stored * 16 + digit;
+  }
+  if (Bun.hash.crc32(line.slice(0, start)) !== stored) return { ok: false, reason: "checksum mismatch" };
+  return parseChecked(line);
+}
+
+function parseChecked(text: string): LineResult {
   let value: unknown;
   try {
-    value = JSON.parse(decoder.decode(line));
+    value = JSON.parse(text);
   } catch {
     return { ok: false, reason: "malformed JSON" };
   }
@@ -146,8 +178,6 @@ export function decodeEventLine(line: Uint8Array): LineResult {
   delete (value as { crc?: string }).crc; // part of the line, not of the event
   return { ok: true, event: value as MetricEvent };
 }
-
-const decoder = new TextDecoder();
 
 const isInt = (v: unknown): v is number => typeof v === "number" && Number.isSafeInteger(v) && v >= 0;
 const isStr = (v: unknown): v is string => typeof v === "string" && v.length > 0;

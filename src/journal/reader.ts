@@ -8,7 +8,7 @@ import * as fs from "node:fs";
 import { join } from "node:path";
 import type { MetricEvent } from "../core/events.ts";
 import { errnoCode, StorageError } from "../errors.ts";
-import { decodeEventLine } from "./line-codec.ts";
+import { decodeEventText } from "./line-codec.ts";
 
 export const JOURNAL_FILE = "journal.jsonl";
 
@@ -39,11 +39,17 @@ export const consoleLogger: Logger = {
 /** Scans journal bytes, calling `visit` for each event of the valid prefix in order. */
 export function scanJournalBytes(bytes: Uint8Array, visit: (event: MetricEvent) => void): JournalScan {
   const scan: JournalScan = { events: 0, validBytes: 0, totalBytes: bytes.length, lastSeq: 0 };
+  // One decode of the whole file; lines are then substrings (cheap), checked against their crc.
+  const text = utf8.decode(bytes);
+  // Pure ASCII (the usual case): character offsets are byte offsets.
+  const ascii = text.length === bytes.length;
   let start = 0;
-  while (start < bytes.length) {
-    const end = bytes.indexOf(0x0a, start);
+  let byteOffset = 0;
+  while (start < text.length) {
+    const end = text.indexOf("\n", start);
     if (end < 0) return fail(scan, "torn last line (no newline)");
-    const result = decodeEventLine(bytes.subarray(start, end));
+    const line = text.slice(start, end);
+    const result = decodeEventText(line);
     if (!result.ok) return fail(scan, result.reason);
     const seq = result.event.seq;
     if (scan.events > 0 && seq !== scan.lastSeq + 1)
@@ -53,10 +59,13 @@ export function scanJournalBytes(bytes: Uint8Array, visit: (event: MetricEvent) 
     // A `lost` marker stands for `count` events the writer had to shed: the next seq skips them.
     scan.lastSeq = result.event.type === "lost" ? seq + result.event.count - 1 : seq;
     start = end + 1;
-    scan.validBytes = start;
+    byteOffset = ascii ? start : byteOffset + Buffer.byteLength(line) + 1;
+    scan.validBytes = byteOffset;
   }
   return scan;
 }
+
+const utf8 = new TextDecoder();
 
 function fail(scan: JournalScan, reason: string): JournalScan {
   scan.tailReason = reason;
