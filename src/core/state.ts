@@ -20,10 +20,14 @@ export class ToolEntry {
    * that total / count would not reproduce). Otherwise the average is computed when read.
    */
   loadedAvgDurationMs: number | undefined = undefined;
+  /** callCount when the average was loaded: once it moves, the average is computed again. */
+  loadedAtCount = -1;
   constructor(readonly name: string) {}
 
   get avgDurationMs(): number {
-    return this.loadedAvgDurationMs ?? this.totalDurationMs / this.callCount;
+    return this.callCount === this.loadedAtCount
+      ? (this.loadedAvgDurationMs as number)
+      : this.totalDurationMs / this.callCount;
   }
 }
 
@@ -115,7 +119,6 @@ export function applyToolCall(
   if (success) tool.successCount++;
   else tool.failCount++;
   tool.totalDurationMs += durationMs;
-  tool.loadedAvgDurationMs = undefined;
   state.updatedAt = ts;
 }
 
@@ -319,6 +322,7 @@ export function restoreState(state: SessionState, m: SessionMetrics): void {
     e.failCount = t.failCount;
     e.totalDurationMs = t.totalDurationMs;
     e.loadedAvgDurationMs = t.avgDurationMs;
+    e.loadedAtCount = t.callCount;
     state.tools.set(t.name, e);
   }
   for (const s of m.editStrategies)
