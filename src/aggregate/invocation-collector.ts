@@ -8,9 +8,9 @@
  * costs a few writes rather than one per record.
  */
 import { EventEmitter } from "node:events";
-import { mkdir, open, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { errnoCode, StorageError } from "../errors.ts";
+import { fsp } from "../runtime/lazy-node.ts";
 import { type AggregateOptions, computeAggregate, type MetricsAggregate } from "./aggregate.ts";
 import { type InvocationMetric, parseInvocationMetric } from "./invocation.ts";
 
@@ -123,7 +123,7 @@ export class InvocationMetricsCollector extends EventEmitter<InvocationCollector
     return this.enqueue(async () => {
       let text: string;
       try {
-        text = await readFile(this.filePath, "utf8");
+        text = await fsp.readFile(this.filePath, "utf8");
       } catch (error) {
         if (errnoCode(error) === "ENOENT") return 0;
         throw new StorageError(`[invocations] cannot read ${this.filePath}`, {
@@ -225,14 +225,14 @@ export class InvocationMetricsCollector extends EventEmitter<InvocationCollector
    * length so a torn line never sits in front of the next append.
    */
   private async append(text: string): Promise<void> {
-    this.dirReady ??= mkdir(this.metricsDir, { recursive: true, mode: 0o755 });
+    this.dirReady ??= fsp.mkdir(this.metricsDir, { recursive: true, mode: 0o755 });
     try {
       await this.dirReady;
     } catch (error) {
       this.dirReady = undefined; // let a later record try again (the disk may come back)
       throw error;
     }
-    const handle = await open(this.filePath, "a", 0o644);
+    const handle = await fsp.open(this.filePath, "a", 0o644);
     try {
       const before = (await handle.stat()).size;
       const data = Buffer.from(text, "utf8");

@@ -4,11 +4,12 @@
  * belongs to a process started at another time) is reclaimed; reclaimers serialise through a
  * short-lived `.lock.reclaim` so two of them never both win.
  */
-import { randomBytes } from "node:crypto";
-import * as fs from "node:fs";
+
 import { hostname } from "node:os";
 import { join } from "node:path";
 import { errnoCode, SessionLockedError, StorageError } from "../errors.ts";
+import { fs } from "../runtime/lazy-node.ts";
+import { randomHex } from "../runtime/random-hex.ts";
 
 export const LOCK_FILE = ".lock";
 const RECLAIM_FILE = ".lock.reclaim";
@@ -83,7 +84,7 @@ function describeHolder(info: LockInfo | undefined): string {
  * then hard-linked to `.lock` (atomic, and EEXIST when held), so no one ever reads an empty lock.
  */
 function tryCreate(path: string, info: LockInfo): boolean {
-  const tmp = `${path}.${process.pid}.${randomBytes(4).toString("hex")}`;
+  const tmp = `${path}.${process.pid}.${randomHex(4)}`;
   try {
     const fd = fs.openSync(tmp, "wx", 0o644);
     try {

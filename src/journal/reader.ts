@@ -3,11 +3,12 @@
  * Recovery sets a torn or corrupt tail aside in `journal.corrupt-<timestamp>` and truncates it
  * off, so appends continue after the last good line.
  */
-import { randomBytes } from "node:crypto";
-import * as fs from "node:fs";
+
 import { join } from "node:path";
 import type { MetricEvent } from "../core/events.ts";
 import { errnoCode, StorageError } from "../errors.ts";
+import { fs } from "../runtime/lazy-node.ts";
+import { randomHex } from "../runtime/random-hex.ts";
 import { decodeEventText } from "./line-codec.ts";
 
 export const JOURNAL_FILE = "journal.jsonl";
@@ -118,7 +119,7 @@ export function recoverJournal(
   if (scan.validBytes === scan.totalBytes) return scan;
   // A random suffix: two recoveries in one millisecond (or with a clock set back) must not collide.
   const stamp = new Date().toISOString().replace(/[:.]/g, "-");
-  const aside = join(sessionDir, `journal.corrupt-${stamp}-${randomBytes(3).toString("hex")}`);
+  const aside = join(sessionDir, `journal.corrupt-${stamp}-${randomHex(3)}`);
   try {
     // The tail is on disk (file and folder fsync'd) before the journal gives it up.
     const asideFd = fs.openSync(aside, "wx", 0o644);

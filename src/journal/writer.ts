@@ -12,9 +12,10 @@
  * A failed write (ENOSPC, EIO) truncates the file back to the last good offset, so a later
  * success never leaves a bad line mid-file; the lines stay queued and are retried with backoff.
  */
-import * as fs from "node:fs";
+
 import type { MetricEvent } from "../core/events.ts";
 import { errnoCode, StorageError } from "../errors.ts";
+import { fs } from "../runtime/lazy-node.ts";
 import { encodeEventFields, linesBuffer } from "./line-codec.ts";
 import type { Logger } from "./reader.ts";
 

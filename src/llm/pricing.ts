@@ -8,9 +8,10 @@
  *
  * Costs are exact to the last bit where cheap: see `pricing-compile.ts`.
  */
-import { readFileSync } from "node:fs";
+
 import type { Usage } from "../core/types.ts";
 import { ParseError, StorageError } from "../errors.ts";
+import { fs } from "../runtime/lazy-node.ts";
 import { BUILTIN_PRICES } from "./builtin-prices.ts";
 import {
   byRecency,
@@ -119,7 +120,7 @@ export function createPriceTable(
   if (typeof source === "string") {
     let text: string;
     try {
-      text = readFileSync(source, "utf8");
+      text = fs.readFileSync(source, "utf8");
     } catch (cause) {
       throw unreadable(source, cause);
     }

@@ -3,17 +3,17 @@
  * create, so a planted symlink is never followed) → write → fsync → rename over the target →
  * fsync the directory. A failure leaves the previous file byte-identical and no temp file behind.
  */
-import { randomBytes } from "node:crypto";
-import * as fs from "node:fs";
-import * as fsp from "node:fs/promises";
+
 import { basename, dirname, join } from "node:path";
 import { errnoCode, StorageError } from "../errors.ts";
+import { fs, fsp } from "../runtime/lazy-node.ts";
+import { randomHex } from "../runtime/random-hex.ts";
 
 export const FILE_MODE = 0o644;
 export const DIR_MODE = 0o755;
 
 function tempPath(path: string): string {
-  return join(dirname(path), `.${basename(path)}.${randomBytes(6).toString("hex")}.tmp`);
+  return join(dirname(path), `.${basename(path)}.${randomHex(6)}.tmp`);
 }
 
 function storageError(action: string, path: string, cause: unknown): StorageError {

@@ -2,13 +2,14 @@
  * `METRICS.json` on disk: `load` and `save`, Go-compatible, as the Go `Save`/`Load` pair.
  * A missing file is "nothing" (`null`); anything else that goes wrong is a typed error.
  */
-import * as fsp from "node:fs/promises";
+import type { FileHandle } from "node:fs/promises";
 import { join } from "node:path";
 import type { z } from "zod";
 import { decodeMetrics, encodeMetrics, parseJson, RFC3339 } from "../core/go-document.ts";
 import { assertSessionId } from "../core/session-id.ts";
 import type { SessionMetrics } from "../core/types.ts";
 import { errnoCode, ParseError, SchemaError, StorageError, ValidationError } from "../errors.ts";
+import { fsp } from "../runtime/lazy-node.ts";
 import { lazySchema } from "../runtime/lazy-zod.ts";
 import { writeFileAtomic } from "./atomic-file.ts";
 
@@ -42,7 +43,7 @@ export async function load(sessionsDir: string, sessionId: string): Promise<Sess
 
 /** Reads a UTF-8 file of at most `limit` bytes; `null` when it does not exist. */
 export async function readTextLimited(path: string, limit: number): Promise<string | null> {
-  let handle: fsp.FileHandle;
+  let handle: FileHandle;
   try {
     handle = await fsp.open(path, "r");
   } catch (error) {

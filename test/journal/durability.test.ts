@@ -4,7 +4,6 @@
  * every group by itself, `on-sync` only when sync()/flush() asks, `buffered` never.
  */
 import { afterAll, describe, expect, setDefaultTimeout, spyOn, test } from "bun:test";
-import * as fs from "node:fs";
 import { join } from "node:path";
 import { Collector } from "../../src/collector.ts";
 import type { MetricEvent } from "../../src/core/events.ts";
@@ -18,6 +17,9 @@ import {
   seqsAreGapFree,
   TempDirs,
 } from "./helpers.ts";
+
+// The library loads node:fs lazily through require (start-up cost); spies go on that object.
+const fs = require("node:fs") as typeof import("node:fs");
 
 setDefaultTimeout(60_000);
 
