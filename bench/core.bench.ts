@@ -348,7 +348,7 @@ async function snapshotAndFlushTables(dir: string): Promise<Table[]> {
         },
       ],
       notes: [
-        `Files written under ${dir}; each flush follows one new record, so every write carries changed data.`,
+        `Files written to a temporary folder on a disk-backed filesystem (not tmpfs); each flush follows one new record, so every write carries changed data.`,
         "The event-loop row is the synchronous part of a flush (Go port: JSON.stringify with indent); flush rows are wall time and include fsync.",
       ],
     },
