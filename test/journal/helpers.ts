@@ -172,35 +172,7 @@ export class LineReader {
   }
 }
 
-export { killStragglers, track } from "../support/children.ts";
-
-/**
- * Runs `fn` over `items` with at most `limit` at a time. After a failure no new item starts, but
- * the ones running finish, then the first error is thrown.
- */
-export async function inBatches<T, R>(
-  items: readonly T[],
-  limit: number,
-  fn: (item: T, index: number) => Promise<R>,
-): Promise<R[]> {
-  const results: R[] = new Array(items.length);
-  let next = 0;
-  let failed = false;
-  const lanes = Array.from({ length: Math.min(limit, items.length) }, async () => {
-    while (next < items.length && !failed) {
-      const index = next++;
-      try {
-        results[index] = await fn(items[index]!, index);
-      } catch (error) {
-        failed = true;
-        throw error;
-      }
-    }
-  });
-  const settled = await Promise.allSettled(lanes);
-  for (const lane of settled) if (lane.status === "rejected") throw lane.reason;
-  return results;
-}
+export { inBatches, killStragglers, track } from "../support/children.ts";
 
 /** Waits until `condition()` holds, checking every few ms; throws `message` after `limitMs`. */
 export async function eventually(condition: () => boolean, message: string, limitMs = 10_000): Promise<void> {
