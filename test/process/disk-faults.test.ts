@@ -12,6 +12,7 @@ import {
   chmodSync,
   chownSync,
   closeSync,
+  cpSync,
   mkdirSync,
   openSync,
   readdirSync,
@@ -28,7 +29,7 @@ import {
   IN_CI,
   killStragglers,
   LineReader,
-  SRC_INDEX,
+  REPO_ROOT,
   TempDirs,
   tempFilesIn,
   track,
@@ -203,11 +204,12 @@ function writerIdentity(home: string): { uid?: number; gid?: number } | string {
   const nobody = lookUpNobody();
   if (typeof nobody === "string") return nobody;
   chownSync(home, nobody.uid, nobody.gid);
-  const probe = Bun.spawnSync(["bun", "-e", `await import(${JSON.stringify(SRC_INDEX)})`], {
+  const probe = Bun.spawnSync(["bun", "-e", `await import(${JSON.stringify(MIRROR_INDEX)})`], {
     ...nobody,
     env: { ...process.env, HOME: home },
   });
-  if (probe.exitCode !== 0) return `user nobody cannot load ${SRC_INDEX}: ${probe.stderr.toString().trim()}`;
+  if (probe.exitCode !== 0)
+    return `user nobody cannot load ${MIRROR_INDEX}: ${probe.stderr.toString().trim()}`;
   return nobody;
 }
 
@@ -215,6 +217,14 @@ const eaccesBase = temps.make("eacces");
 chmodSync(eaccesBase, 0o755); // mkdtemp makes 0700; the writer must be able to get in
 const writerHome = join(eaccesBase, "home");
 mkdirSync(writerHome);
+// The checkout itself may sit under a folder only root can enter (a clone in `mktemp -d`): the
+// unprivileged writer runs a copy of the sources and of its script from this readable folder.
+const mirror = join(eaccesBase, "repo");
+cpSync(join(REPO_ROOT, "src"), join(mirror, "src"), { recursive: true });
+const MIRROR_CHILD = join(mirror, "test", "process", "fixtures", "flush-fault-child.ts");
+mkdirSync(join(mirror, "test", "process", "fixtures"), { recursive: true, mode: 0o755 });
+cpSync(fixture("flush-fault-child.ts"), MIRROR_CHILD);
+const MIRROR_INDEX = join(mirror, "src", "index.ts");
 const writer = writerIdentity(writerHome);
 const writerProblem = typeof writer === "string" ? writer : "";
 if (writerProblem !== "" && !IN_CI)
@@ -235,7 +245,7 @@ type Outcome = {
 function startWriter(sessionsDir: string, sessionId: string) {
   const identity = typeof writer === "string" ? {} : writer;
   const child = track(
-    Bun.spawn(["bun", fixture("flush-fault-child.ts"), sessionsDir, sessionId], {
+    Bun.spawn(["bun", MIRROR_CHILD, sessionsDir, sessionId], {
       ...identity,
       env: { ...process.env, HOME: writerHome },
       stdin: "pipe",

@@ -158,14 +158,13 @@ export class PostgresStore extends BaseStore {
     return (result as unknown as { count: number }).count;
   }
 
-  /** Sums and percentiles at once, on two connections, merged by group. */
+  /** Sums and percentiles at once, on two connections, merged by group. (Either may fail first: one
+   * context for both, and the statement in the error tells which.) */
   protected async runAggregate(spec: AggregateSpec): Promise<AggregateRow[]> {
     const tables = { events, sessions };
     const [sums, percentiles] = await Promise.all([
       this.#all("computing a report", sumsQuery(tables, spec, true)),
-      spec.percentiles.length === 0
-        ? []
-        : this.#all("computing report percentiles", percentilesQuery(tables, spec)),
+      spec.percentiles.length === 0 ? [] : this.#all("computing a report", percentilesQuery(tables, spec)),
     ]);
     const byGroup = new Map<string, (number | null)[]>();
     for (const row of percentiles)
