@@ -1,7 +1,18 @@
 /**
  * session-metrics: the metrics layer for LLM-agent sessions on Bun.
- * The package root loads no optional dependency (no drizzle, no OpenTelemetry, no provider SDK).
+ * The package root loads no optional dependency (no drizzle, no OpenTelemetry, no provider SDK),
+ * and the functions at the end of this file load their modules on first call (start-up budget:
+ * see runtime/lazy-module.ts).
  */
+import type * as AggregateModule from "./aggregate/aggregate.ts";
+import type * as FromEventsModule from "./aggregate/from-events.ts";
+import type * as PercentilesModule from "./aggregate/percentiles.ts";
+import type * as HashModule from "./core/hash.ts";
+import type * as ReplayModule from "./journal/replay.ts";
+import type * as LLMErrorsModule from "./llm/errors.ts";
+import type * as StreamTimerModule from "./llm/stream-timer.ts";
+import type * as UsageModule from "./llm/usage.ts";
+import { lazyFunction, once } from "./runtime/lazy-module.ts";
 
 export type {
   AggregateOptions,
@@ -9,22 +20,18 @@ export type {
   AnalyticsRecord,
   MetricsAggregate,
 } from "./aggregate/aggregate.ts";
-export { computeAggregate, createAggregator } from "./aggregate/aggregate.ts";
-export { aggregateEvents, eventToRecord } from "./aggregate/from-events.ts";
 export type { InvocationMetric } from "./aggregate/invocation.ts";
 export { invocationMetricSchema, parseInvocationMetric } from "./aggregate/invocation.ts";
 export type { InvocationCollectorOptions, InvocationLogger } from "./aggregate/invocation-collector.ts";
 export { INVOCATIONS_FILE, InvocationMetricsCollector } from "./aggregate/invocation-collector.ts";
 export type { ParallelismBucket } from "./aggregate/parallelism.ts";
 export type { Percentiles } from "./aggregate/percentiles.ts";
-export { percentiles } from "./aggregate/percentiles.ts";
 export { aggregateJournal } from "./aggregate/session.ts";
-export type { CollectorOptions, OpenOptions } from "./collector.ts";
+export type { CollectorOptions, JournalStats, OpenOptions } from "./collector.ts";
 export { Collector } from "./collector.ts";
 export type { EventBody, EventDetails, EventType, InvocationRecord, MetricEvent } from "./core/events.ts";
 export { reduce } from "./core/events.ts";
 export { encodeMetrics } from "./core/go-document.ts";
-export { hashPrompt } from "./core/hash.ts";
 export type {
   EditStrategyMetrics,
   LLMMetrics,
@@ -50,10 +57,8 @@ export {
 } from "./errors.ts";
 export type { JournalScan, Logger } from "./journal/reader.ts";
 export { JOURNAL_FILE } from "./journal/reader.ts";
-export { journalPath, loadTurns, replayMetrics, replaySession } from "./journal/replay.ts";
 export type { Durability } from "./journal/writer.ts";
 export type { ErrorClass } from "./llm/errors.ts";
-export { classifyError } from "./llm/errors.ts";
 export type { InstrumentOptions, InstrumentTarget } from "./llm/instrument-shared.ts";
 export type {
   PriceEntry,
@@ -71,16 +76,54 @@ export {
   PriceTable,
 } from "./llm/pricing.ts";
 export type { TimeStreamOptions } from "./llm/stream-timer.ts";
-export { timeStream } from "./llm/stream-timer.ts";
-export {
-  fromAISDKUsage,
-  fromAnthropicUsage,
-  fromOpenAIChatUsage,
-  fromOpenAIResponsesUsage,
-} from "./llm/usage.ts";
 export type { EventListener, RecorderOptions } from "./recorder.ts";
 export { Recorder } from "./recorder.ts";
 export { connectCollector, RemoteCollector } from "./runtime/worker-bridge.ts";
 export type { EventSink } from "./sink.ts";
 export { load, METRICS_FILE, metricsPath, save } from "./store/metrics-file.ts";
 export { StepHandle, TurnHandle } from "./turns.ts";
+
+// ---------------------------------------------------------------------------------------------
+// Loaded on first call (same names, types and behaviour as the modules' own exports)
+
+const aggregate = once(() => require("./aggregate/aggregate.ts") as typeof AggregateModule);
+const fromEvents = once(() => require("./aggregate/from-events.ts") as typeof FromEventsModule);
+const percentilesModule = once(() => require("./aggregate/percentiles.ts") as typeof PercentilesModule);
+const hash = once(() => require("./core/hash.ts") as typeof HashModule);
+const replay = once(() => require("./journal/replay.ts") as typeof ReplayModule);
+const llmErrors = once(() => require("./llm/errors.ts") as typeof LLMErrorsModule);
+const streamTimer = once(() => require("./llm/stream-timer.ts") as typeof StreamTimerModule);
+const usage = once(() => require("./llm/usage.ts") as typeof UsageModule);
+
+/** {@inheritDoc AggregateModule.computeAggregate} */
+export const computeAggregate = lazyFunction(aggregate, "computeAggregate");
+/** {@inheritDoc AggregateModule.createAggregator} */
+export const createAggregator = lazyFunction(aggregate, "createAggregator");
+/** {@inheritDoc FromEventsModule.aggregateEvents} */
+export const aggregateEvents = lazyFunction(fromEvents, "aggregateEvents");
+/** {@inheritDoc FromEventsModule.eventToRecord} */
+export const eventToRecord = lazyFunction(fromEvents, "eventToRecord");
+/** {@inheritDoc PercentilesModule.percentiles} */
+export const percentiles = lazyFunction(percentilesModule, "percentiles");
+/** {@inheritDoc HashModule.hashPrompt} */
+export const hashPrompt = lazyFunction(hash, "hashPrompt");
+/** {@inheritDoc ReplayModule.journalPath} */
+export const journalPath = lazyFunction(replay, "journalPath");
+/** {@inheritDoc ReplayModule.loadTurns} */
+export const loadTurns = lazyFunction(replay, "loadTurns");
+/** {@inheritDoc ReplayModule.replayMetrics} */
+export const replayMetrics = lazyFunction(replay, "replayMetrics");
+/** {@inheritDoc ReplayModule.replaySession} */
+export const replaySession = lazyFunction(replay, "replaySession");
+/** {@inheritDoc LLMErrorsModule.classifyError} */
+export const classifyError = lazyFunction(llmErrors, "classifyError");
+/** {@inheritDoc StreamTimerModule.timeStream} */
+export const timeStream = lazyFunction(streamTimer, "timeStream");
+/** {@inheritDoc UsageModule.fromAISDKUsage} */
+export const fromAISDKUsage = lazyFunction(usage, "fromAISDKUsage");
+/** {@inheritDoc UsageModule.fromAnthropicUsage} */
+export const fromAnthropicUsage = lazyFunction(usage, "fromAnthropicUsage");
+/** {@inheritDoc UsageModule.fromOpenAIChatUsage} */
+export const fromOpenAIChatUsage = lazyFunction(usage, "fromOpenAIChatUsage");
+/** {@inheritDoc UsageModule.fromOpenAIResponsesUsage} */
+export const fromOpenAIResponsesUsage = lazyFunction(usage, "fromOpenAIResponsesUsage");

@@ -10,8 +10,10 @@
 import { EventEmitter } from "node:events";
 import { join } from "node:path";
 import { errnoCode, StorageError } from "../errors.ts";
+import { once } from "../runtime/lazy-module.ts";
 import { fsp } from "../runtime/lazy-node.ts";
-import { type AggregateOptions, computeAggregate, type MetricsAggregate } from "./aggregate.ts";
+import type * as AggregateModule from "./aggregate.ts";
+import type { AggregateOptions, MetricsAggregate } from "./aggregate.ts";
 import { type InvocationMetric, parseInvocationMetric } from "./invocation.ts";
 
 /** Where the collector reports skipped lines and failing `metric-recorded` listeners. */
@@ -37,6 +39,9 @@ export interface InvocationCollectorEvents {
 
 /** The file name inside `metricsDir`. */
 export const INVOCATIONS_FILE = "invocations.jsonl";
+
+/** The aggregator loads on the first `computeAggregate()`, not when the package root is imported. */
+const aggregate = once(() => require("./aggregate.ts") as typeof AggregateModule);
 
 interface PendingRecord {
   metric: InvocationMetric;
@@ -148,7 +153,7 @@ export class InvocationMetricsCollector extends EventEmitter<InvocationCollector
 
   /** The aggregate of the metrics in memory (see `computeAggregate`). */
   computeAggregate(options?: AggregateOptions): MetricsAggregate {
-    return computeAggregate(this.metrics, options);
+    return aggregate().computeAggregate(this.metrics, options);
   }
 
   /** Resolves once every record and load queued before the call has settled. */

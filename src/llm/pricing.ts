@@ -11,18 +11,21 @@
 
 import type { Usage } from "../core/types.ts";
 import { ParseError, StorageError } from "../errors.ts";
+import { once } from "../runtime/lazy-module.ts";
 import { fs } from "../runtime/lazy-node.ts";
 import { BUILTIN_PRICES } from "./builtin-prices.ts";
-import {
-  byRecency,
-  type Compiled,
-  compile,
-  costOf,
-  type PriceInstant,
-  pick,
-  toMs,
-} from "./pricing-compile.ts";
-import { type PriceEntry, parsePriceTable } from "./pricing-schema.ts";
+import type * as CompileModule from "./pricing-compile.ts";
+import type { Compiled, PriceInstant } from "./pricing-compile.ts";
+import type * as SchemaModule from "./pricing-schema.ts";
+import type { PriceEntry } from "./pricing-schema.ts";
+
+// Validation and compilation load with the first table (every Recorder imports this module).
+const compiler = once(() => require("./pricing-compile.ts") as typeof CompileModule);
+const schema = once(() => require("./pricing-schema.ts") as typeof SchemaModule);
+
+function parsePriceTable(input: unknown, source?: string): SchemaModule.PriceTableFile {
+  return schema().parsePriceTable(input, source);
+}
 
 export type { PriceInstant } from "./pricing-compile.ts";
 export type { PriceEntry, PriceTableFile, TokenRates } from "./pricing-schema.ts";
@@ -55,6 +58,7 @@ export class PriceTable {
     this.entries = parsePriceTable([...entries], source).entries;
     this.asOf = options.asOf;
     this.#fallback = options.builtin === false ? undefined : builtinTable();
+    const { byRecency, compile } = compiler();
     this.entries.forEach((entry, index) => {
       const c = compile(entry, index, source);
       if (c.exact !== undefined) {
@@ -70,20 +74,20 @@ export class PriceTable {
 
   /** The entry that prices `model` at `at` (user entries before built-in ones), or `undefined`. */
   lookup(model: string, at?: PriceInstant): PriceEntry | undefined {
-    return this.#resolve(model, at === undefined ? undefined : toMs(at))?.entry;
+    return this.#resolve(model, at === undefined ? undefined : compiler().toMs(at))?.entry;
   }
 
   /** Cost in USD of one call, or `undefined` when no entry prices `model` at `at`. */
   estimateCost(model: string, usage: Usage, at?: PriceInstant): number | undefined {
-    const c = this.#resolve(model, at === undefined ? undefined : toMs(at));
+    const c = this.#resolve(model, at === undefined ? undefined : compiler().toMs(at));
     if (c === undefined) return undefined;
     const rates = c.tier !== undefined && usage.promptTokens > c.tierAbove ? c.tier : c.base;
-    return costOf(rates, usage, model);
+    return compiler().costOf(rates, usage, model);
   }
 
   /** `atMs` undefined = now, read only if a candidate has a date range. */
   #resolve(model: string, atMs: number | undefined): Compiled | undefined {
-    return pick(this.#candidates(model), atMs);
+    return compiler().pick(this.#candidates(model), atMs);
   }
 
   /**
