@@ -4,6 +4,7 @@
  * both the live `Collector` and the journal replay (`reduce`) go through them, so replay reproduces
  * the live state exactly. Pure and synchronous: no clock, no I/O.
  */
+import { EncodeMemo, lendEncodeMemo } from "./go-document.ts";
 import type { TurnEntry } from "./turns.ts";
 import type { LLMMetrics, PhaseMetrics, SessionMetrics, ToolMetrics } from "./types.ts";
 
@@ -73,6 +74,8 @@ export interface SessionState {
   readonly turns: Map<string, TurnEntry>;
   droppedRecords: number;
   readonly unpricedModels: Set<string>;
+  /** The METRICS.json entries last encoded from this state's snapshots (see go-document.ts). */
+  encodeMemo: EncodeMemo | undefined;
 }
 
 export function createState(sessionId: string, startedAt: Timestamp): SessionState {
@@ -87,6 +90,7 @@ export function createState(sessionId: string, startedAt: Timestamp): SessionSta
     turns: new Map(),
     droppedRecords: 0,
     unpricedModels: new Set(),
+    encodeMemo: undefined,
   };
 }
 
@@ -284,6 +288,8 @@ export function snapshotState(state: SessionState): SessionMetrics {
   };
   if (state.droppedRecords > 0) metrics.droppedRecords = state.droppedRecords;
   if (state.unpricedModels.size > 0) metrics.unpricedModels = [...state.unpricedModels];
+  state.encodeMemo ??= new EncodeMemo();
+  lendEncodeMemo(metrics, state.encodeMemo);
   return metrics;
 }
 

@@ -6,7 +6,7 @@
 
 import { basename, dirname, join } from "node:path";
 import { errnoCode, StorageError } from "../errors.ts";
-import { fs, fsp } from "../runtime/lazy-node.ts";
+import { fs } from "../runtime/lazy-node.ts";
 import { randomHex } from "../runtime/random-hex.ts";
 
 export const FILE_MODE = 0o644;
@@ -32,35 +32,85 @@ function ignorableDirSyncError(error: unknown): boolean {
   return code === "EINVAL" || code === "ENOTSUP" || code === "EISDIR";
 }
 
+/**
+ * Only the steps that can wait on the disk (the write and the two fsyncs) go to the thread pool;
+ * creating, closing and renaming are quick metadata calls made synchronously, which saves a
+ * thread-pool round trip each (a flush went from nine to three). The folder is created when the
+ * temp file cannot be, rather than before every write.
+ */
 export async function writeFileAtomic(path: string, data: string | Uint8Array): Promise<void> {
   const dir = dirname(path);
   const tmp = tempPath(path);
+  let fd: number | undefined;
   let created = false;
   try {
-    await fsp.mkdir(dir, { recursive: true, mode: DIR_MODE });
-    const handle = await fsp.open(tmp, "wx", FILE_MODE);
+    fd = createTemp(tmp, dir);
     created = true;
-    try {
-      await handle.writeFile(data);
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
-    await fsp.rename(tmp, path);
+    await writeAll(fd, typeof data === "string" ? Buffer.from(data) : data);
+    await fsync(fd);
+    const open = fd;
+    fd = undefined;
+    fs.closeSync(open);
+    fs.renameSync(tmp, path);
     created = false;
   } catch (error) {
-    if (created) await fsp.rm(tmp, { force: true }).catch(() => {});
+    if (fd !== undefined) closeQuietly(fd);
+    if (created) removeQuietly(tmp);
     throw storageError("write", path, error);
   }
   try {
-    const dirHandle = await fsp.open(dir, "r");
+    const dirFd = fs.openSync(dir, "r");
     try {
-      await dirHandle.sync();
+      await fsync(dirFd);
     } finally {
-      await dirHandle.close();
+      fs.closeSync(dirFd);
     }
   } catch (error) {
     if (!ignorableDirSyncError(error)) throw storageError("fsync the directory of", path, error);
+  }
+}
+
+/** Creates the temp file (exclusively: never through a planted symlink), and its folder if missing. */
+function createTemp(tmp: string, dir: string): number {
+  try {
+    return fs.openSync(tmp, "wx", FILE_MODE);
+  } catch (error) {
+    if (errnoCode(error) !== "ENOENT") throw error;
+    fs.mkdirSync(dir, { recursive: true, mode: DIR_MODE });
+    return fs.openSync(tmp, "wx", FILE_MODE);
+  }
+}
+
+function writeAll(fd: number, bytes: Uint8Array): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const next = (offset: number) => {
+      if (offset >= bytes.length) return resolve();
+      fs.write(fd, bytes, offset, bytes.length - offset, offset, (error, written) => {
+        if (error) reject(error);
+        else next(offset + written);
+      });
+    };
+    next(0);
+  });
+}
+
+function fsync(fd: number): Promise<void> {
+  return new Promise((resolve, reject) => fs.fsync(fd, (error) => (error ? reject(error) : resolve())));
+}
+
+function closeQuietly(fd: number): void {
+  try {
+    fs.closeSync(fd);
+  } catch {
+    // already failing; the original error is the one to report
+  }
+}
+
+function removeQuietly(path: string): void {
+  try {
+    fs.rmSync(path, { force: true });
+  } catch {
+    // already failing; the original error is the one to report
   }
 }
 
