@@ -16,15 +16,30 @@ import { checkValue, isClean, MAX_KEY_BYTES } from "./validate.ts";
 /** Fixed per-row overhead counted in {@link EncodedEvents.bytes}. */
 const ROW_OVERHEAD_BYTES = 160;
 
+export interface EncodeOptions {
+  /**
+   * The events were just decoded from JSON text (a journal), so they hold only JSON values: no
+   * functions, symbols or bigints. Then their JSON (the `data` column) shows everything the
+   * deep check looks for — a NUL or a lone surrogate is written as a `\u` escape, a non-finite
+   * number as `null` — and the deep walk runs only when one of those two appears.
+   */
+  fromJson?: boolean;
+}
+
 /** Validates and flattens events of one session. */
-export function encodeEvents(sessionId: string, events: readonly MetricEvent[]): EncodedEvents {
+export function encodeEvents(
+  sessionId: string,
+  events: readonly MetricEvent[],
+  options: EncodeOptions = {},
+): EncodedEvents {
   assertSessionId(sessionId);
   if (!Array.isArray(events)) throw new ValidationError(`[store] events must be an array of events`);
   const rows: EventRow[] = [];
+  const fromJson = options.fromJson === true;
   let bytes = 0;
   for (const event of events) {
     const before = rows.length;
-    encodeEventInto(rows, sessionId, event);
+    encodeEventInto(rows, sessionId, event, fromJson);
     bytes += (rows[before]!.data?.length ?? 0) + (rows.length - before) * ROW_OVERHEAD_BYTES;
   }
   return { rows, events: events.length, bytes } as unknown as EncodedEvents;
@@ -38,22 +53,36 @@ export function concatEncoded(parts: readonly EncodedEvents[]): EncodedEvents {
   return { rows, events, bytes } as unknown as EncodedEvents;
 }
 
-function encodeEventInto(rows: EventRow[], sessionId: string, event: MetricEvent): void {
-  const where = `event ${typeof event?.seq === "number" ? `seq ${event.seq}` : "(no seq)"} of session ${sessionId}`;
+/** Names the event in an error (built only when there is one). */
+function whereOf(sessionId: string, event: MetricEvent): string {
+  return `event ${typeof event?.seq === "number" ? `seq ${event.seq}` : "(no seq)"} of session ${sessionId}`;
+}
+
+function encodeEventInto(rows: EventRow[], sessionId: string, event: MetricEvent, fromJson: boolean): void {
   const structural = typeof event === "object" && event !== null ? checkEvent(event) : "not an object";
-  if (structural !== undefined) throw new ValidationError(`[store] ${where} is invalid: ${structural}`);
+  if (structural !== undefined)
+    throw new ValidationError(`[store] ${whereOf(sessionId, event)} is invalid: ${structural}`);
   if (!Number.isSafeInteger(event.ts) || event.ts < 0)
-    throw new ValidationError(`[store] ${where}: ts must be whole epoch milliseconds ≥ 0, got ${event.ts}`);
-  if (!isClean(event)) throw new ValidationError(`[store] ${where}: ${checkValue(event, "") ?? "invalid"}`);
+    throw new ValidationError(
+      `[store] ${whereOf(sessionId, event)}: ts must be whole epoch milliseconds ≥ 0, got ${event.ts}`,
+    );
+  // Decoded JSON cannot hold what makes JSON.stringify throw, so its JSON may come first.
+  const json = fromJson ? eventJson(event) : undefined;
+  const clean = json !== undefined && !json.includes("\\u") && !json.includes("null");
+  if (!clean && !isClean(event))
+    throw new ValidationError(`[store] ${whereOf(sessionId, event)}: ${checkValue(event, "") ?? "invalid"}`);
   const start = rows.length;
-  const row = baseRow(sessionId, event);
+  const row = baseRow(sessionId, event, json ?? eventJson(event));
   flatten(row, event);
   rows.push(row);
   if (event.type === "restore") expandRestore(rows, row, event.metrics);
-  for (let i = start; i < rows.length; i++) checkRow(rows[i]!, where);
+  for (let i = start; i < rows.length; i++) {
+    const bad = checkRow(rows[i]!);
+    if (bad !== undefined) throw new ValidationError(`[store] ${whereOf(sessionId, event)}: ${bad}`);
+  }
 }
 
-function baseRow(sessionId: string, event: MetricEvent): EventRow {
+function baseRow(sessionId: string, event: MetricEvent, data: string): EventRow {
   return {
     sessionId,
     seq: event.seq,
@@ -77,7 +106,7 @@ function baseRow(sessionId: string, event: MetricEvent): EventRow {
     cost: null,
     costNanos: null,
     errorClass: null,
-    data: eventJson(event),
+    data,
   };
 }
 
@@ -236,17 +265,19 @@ const INTEGER_COLUMNS = [
 ] as const;
 const KEY_COLUMNS = ["tool", "phase", "agent", "model", "errorClass"] as const;
 
-function checkRow(row: EventRow, where: string): void {
+/** Why a row cannot be stored exactly, or undefined. */
+function checkRow(row: EventRow): string | undefined {
   for (const key of INTEGER_COLUMNS) {
     const v = row[key];
     if (v !== null && !Number.isSafeInteger(v))
-      throw new ValidationError(
-        `[store] ${where}: ${key === "costNanos" ? `cost ${row.cost} is too large to sum exactly (limit 9007199 per event)` : `${key} ${v} is not a safe integer`}`,
-      );
+      return key === "costNanos"
+        ? `cost ${row.cost} is too large to sum exactly (limit 9007199 per event)`
+        : `${key} ${v} is not a safe integer`;
   }
   for (const key of KEY_COLUMNS) {
     const v = row[key];
     if (v !== null && v.length > MAX_KEY_BYTES / 3 && utf8Length(v) > MAX_KEY_BYTES)
-      throw new ValidationError(`[store] ${where}: ${key} is longer than ${MAX_KEY_BYTES} bytes of UTF-8`);
+      return `${key} is longer than ${MAX_KEY_BYTES} bytes of UTF-8`;
   }
+  return undefined;
 }

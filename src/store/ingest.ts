@@ -187,7 +187,8 @@ async function prepareSession(
       `[session-metrics] [ingest] line ${scan.tailLine} of ${path} is bad (${scan.tailReason}); imported the ${scan.events} valid events before it`,
     );
   let session: SessionUpsert;
-  if (events.length > 0) {
+  const fromJournal = events.length > 0;
+  if (fromJournal) {
     session = upsertFromState(state, scan.lastSeq, scan.lastSeq, host);
   } else {
     const metrics = await load(sessionsDir, sessionId);
@@ -201,6 +202,6 @@ async function prepareSession(
   // Encode (validate) everything first: a bad event skips the folder before anything is written.
   const chunks: EncodedEvents[] = [];
   for (let i = 0; i < events.length; i += batchSize)
-    chunks.push(encodeEvents(sessionId, events.slice(i, i + batchSize)));
+    chunks.push(encodeEvents(sessionId, events.slice(i, i + batchSize), { fromJson: fromJournal }));
   return { chunks, session, events: events.length };
 }

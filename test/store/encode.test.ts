@@ -78,6 +78,23 @@ describe("encodeEvents", () => {
     };
     expect(() => encodeEvents("s", [event as MetricEvent])).toThrow(ValidationError);
   });
+
+  test("events decoded from JSON are checked through their JSON: NUL, lone surrogates and 1e999 are still refused", () => {
+    const line = (name: string, extra = "") =>
+      JSON.parse(
+        `{"v":1,"seq":1,"ts":1,"type":"tool_call","name":${name},"success":true,"durationMs":1,"details":{"agent":"a"${extra}}}`,
+      ) as MetricEvent;
+    const fromJson = { fromJson: true };
+    expect(encodeEvents("s", [line('"Re\\\\u0000ad"')], fromJson).rows[0]?.tool).toBe("Re\\u0000ad");
+    expect(encodeEvents("s", [line('"null"', ',"note":"\\\\"')], fromJson).rows[0]?.tool).toBe("null");
+    for (const [name, extra, message] of [
+      ['"Re\\u0000ad"', "", /name contains a NUL character/],
+      ['"\\ud800"', "", /name contains a lone UTF-16 surrogate/],
+      ['"Read"', ',"k\\u0000":1', /key details.k\0 contains a NUL character/],
+      ['"Read"', ',"big":1e999', /details.big must be a finite number, got Infinity/],
+    ] as const)
+      expect(() => encodeEvents("s", [line(name, extra)], fromJson)).toThrow(message);
+  });
 });
 
 test("PostgreSQL array literals quote every text and spell NULL, booleans and numbers plainly", () => {
