@@ -6,13 +6,14 @@
  */
 import type * as AggregateModule from "./aggregate/aggregate.ts";
 import type * as FromEventsModule from "./aggregate/from-events.ts";
+import type * as InvocationCollectorModule from "./aggregate/invocation-collector.ts";
 import type * as PercentilesModule from "./aggregate/percentiles.ts";
 import type * as HashModule from "./core/hash.ts";
 import type * as ReplayModule from "./journal/replay.ts";
 import type * as LLMErrorsModule from "./llm/errors.ts";
 import type * as StreamTimerModule from "./llm/stream-timer.ts";
 import type * as UsageModule from "./llm/usage.ts";
-import { lazyFunction, once } from "./runtime/lazy-module.ts";
+import { lazyClass, lazyFunction, once } from "./runtime/lazy-module.ts";
 
 export type {
   AggregateOptions,
@@ -21,9 +22,8 @@ export type {
   MetricsAggregate,
 } from "./aggregate/aggregate.ts";
 export type { InvocationMetric } from "./aggregate/invocation.ts";
-export { invocationMetricSchema, parseInvocationMetric } from "./aggregate/invocation.ts";
+export { INVOCATIONS_FILE, invocationMetricSchema, parseInvocationMetric } from "./aggregate/invocation.ts";
 export type { InvocationCollectorOptions, InvocationLogger } from "./aggregate/invocation-collector.ts";
-export { INVOCATIONS_FILE, InvocationMetricsCollector } from "./aggregate/invocation-collector.ts";
 export type { ParallelismBucket } from "./aggregate/parallelism.ts";
 export type { Percentiles } from "./aggregate/percentiles.ts";
 export { aggregateJournal } from "./aggregate/session.ts";
@@ -87,6 +87,9 @@ export { StepHandle, TurnHandle } from "./turns.ts";
 // Loaded on first call (same names, types and behaviour as the modules' own exports)
 
 const aggregate = once(() => require("./aggregate/aggregate.ts") as typeof AggregateModule);
+const invocationCollector = once(
+  () => require("./aggregate/invocation-collector.ts") as typeof InvocationCollectorModule,
+);
 const fromEvents = once(() => require("./aggregate/from-events.ts") as typeof FromEventsModule);
 const percentilesModule = once(() => require("./aggregate/percentiles.ts") as typeof PercentilesModule);
 const hash = once(() => require("./core/hash.ts") as typeof HashModule);
@@ -95,6 +98,12 @@ const llmErrors = once(() => require("./llm/errors.ts") as typeof LLMErrorsModul
 const streamTimer = once(() => require("./llm/stream-timer.ts") as typeof StreamTimerModule);
 const usage = once(() => require("./llm/usage.ts") as typeof UsageModule);
 
+/**
+ * {@inheritDoc InvocationCollectorModule.InvocationMetricsCollector} (Loads with its first use:
+ * it is a node:events EventEmitter, and node:events alone costs ~1 ms of start-up.)
+ */
+export const InvocationMetricsCollector = lazyClass(invocationCollector, "InvocationMetricsCollector");
+export type InvocationMetricsCollector = InvocationCollectorModule.InvocationMetricsCollector;
 /** {@inheritDoc AggregateModule.computeAggregate} */
 export const computeAggregate = lazyFunction(aggregate, "computeAggregate");
 /** {@inheritDoc AggregateModule.createAggregator} */

@@ -14,7 +14,7 @@ import { once } from "../runtime/lazy-module.ts";
 import { fsp } from "../runtime/lazy-node.ts";
 import type * as AggregateModule from "./aggregate.ts";
 import type { AggregateOptions, MetricsAggregate } from "./aggregate.ts";
-import { type InvocationMetric, parseInvocationMetric } from "./invocation.ts";
+import { INVOCATIONS_FILE, type InvocationMetric, parseInvocationMetric } from "./invocation.ts";
 
 /** Where the collector reports skipped lines and failing `metric-recorded` listeners. */
 export interface InvocationLogger {
@@ -37,8 +37,7 @@ export interface InvocationCollectorEvents {
   "metric-recorded": [metric: InvocationMetric];
 }
 
-/** The file name inside `metricsDir`. */
-export const INVOCATIONS_FILE = "invocations.jsonl";
+export { INVOCATIONS_FILE };
 
 /** The aggregator loads on the first `computeAggregate()`, not when the package root is imported. */
 const aggregate = once(() => require("./aggregate.ts") as typeof AggregateModule);

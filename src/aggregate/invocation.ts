@@ -9,6 +9,12 @@ import { MAX_NAME_BYTES, typeName, utf8Length } from "../core/validate.ts";
 import { describeValue, ValidationError } from "../errors.ts";
 import { lazySchema, type ZodNamespace } from "../runtime/lazy-zod.ts";
 
+/**
+ * The file name of `InvocationMetricsCollector` inside its `metricsDir` (here, not in
+ * invocation-collector.ts, so the package root exports it without loading the collector).
+ */
+export const INVOCATIONS_FILE = "invocations.jsonl";
+
 const OPTIONAL_KEYS = [
   "taskId",
   "inputTokens",

@@ -29,3 +29,28 @@ export function lazyFunction<M, K extends FunctionKey<M> & string>(load: () => M
   Object.defineProperty(forward, "name", { value: key });
   return forward as M[K];
 }
+
+/** The keys of `M` whose values are classes. */
+type ClassKey<M> = {
+  [K in keyof M]: M[K] extends abstract new (...args: never[]) => unknown ? K : never;
+}[keyof M];
+
+/**
+ * A stand-in for the class export `key` of a module loaded when the class is first used: `new`,
+ * `instanceof`, `extends` and static members all reach the real class (a Proxy forwards
+ * construction and property reads; `instanceof` reads `prototype` through it). Export a type
+ * alias of the same name beside it so the name still works as a type.
+ */
+export function lazyClass<M, K extends ClassKey<M> & string>(load: () => M, key: K): M[K] {
+  const real = () => load()[key] as unknown as new (...args: unknown[]) => object;
+  // A plain function target (a declaration, not an arrow: it must be constructible), whose own
+  // `prototype` is writable, so reads of `prototype` may report the real class's (Proxy invariants).
+  function target(): void {}
+  Object.defineProperty(target, "name", { value: key });
+  return new Proxy(target, {
+    construct: (_target, args, newTarget) => Reflect.construct(real(), args, newTarget),
+    apply: (_target, thisArg, args) => Reflect.apply(real(), thisArg, args),
+    get: (_target, property) => Reflect.get(real(), property),
+    has: (_target, property) => Reflect.has(real(), property),
+  }) as M[K];
+}
