@@ -33,9 +33,10 @@ function ignorableDirSyncError(error: unknown): boolean {
 }
 
 /**
- * Only the steps that can wait on the disk (the write and the two fsyncs) go to the thread pool;
- * creating, closing and renaming are quick metadata calls made synchronously, which saves a
- * thread-pool round trip each (a flush went from nine to three). The folder is created when the
+ * Only the steps that can wait on the disk go to the thread pool: the write, the two fsyncs and
+ * the rename (which frees the replaced file's blocks: ~0.2 ms, 4 ms seen on a busy disk).
+ * Creating, closing and opening the folder are quick calls made synchronously, which saves a
+ * thread-pool round trip each (a flush went from nine to four). The folder is created when the
  * temp file cannot be, rather than before every write.
  */
 export async function writeFileAtomic(path: string, data: string | Uint8Array): Promise<void> {
@@ -51,7 +52,7 @@ export async function writeFileAtomic(path: string, data: string | Uint8Array): 
     const open = fd;
     fd = undefined;
     fs.closeSync(open);
-    fs.renameSync(tmp, path);
+    await rename(tmp, path);
     created = false;
   } catch (error) {
     if (fd !== undefined) closeQuietly(fd);
@@ -92,6 +93,12 @@ function writeAll(fd: number, bytes: Uint8Array): Promise<void> {
     };
     next(0);
   });
+}
+
+function rename(from: string, to: string): Promise<void> {
+  return new Promise((resolve, reject) =>
+    fs.rename(from, to, (error) => (error ? reject(error) : resolve())),
+  );
 }
 
 function fsync(fd: number): Promise<void> {
