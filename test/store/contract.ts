@@ -8,6 +8,7 @@ import type { MetricEvent } from "../../src/core/events.ts";
 import { InvalidSessionIdError, StorageError, ValidationError } from "../../src/errors.ts";
 import { report } from "../../src/store/report.ts";
 import type { MetricsStore } from "../../src/store/types.ts";
+import { testBulkWrites } from "./contract-bulk.ts";
 import { testQueries } from "./contract-queries.ts";
 import { testIngestAndSink } from "./contract-sink.ts";
 import { betaEvents, T1 } from "./dataset.ts";
@@ -34,6 +35,7 @@ export function testStore(name: string, harness: StoreHarness, additionalTests?:
     const dirs = new TempDirs();
     afterAll(() => dirs.removeAll());
     testWrites(harness);
+    testBulkWrites(harness);
     testQueries(harness, dirs);
     testIngestAndSink(harness, dirs);
     additionalTests?.();

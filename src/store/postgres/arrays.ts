@@ -3,6 +3,7 @@
  * text parameter per column whatever the number of rows, instead of 23 parameters per row.
  * Values are already validated (no NUL, finite numbers), so the literal is always well-formed.
  */
+import { type Coverage, storedData } from "../session-rows.ts";
 import type { EventRow } from "../types.ts";
 
 /** The column `key` of `rows` as an array literal of its PostgreSQL type. */
@@ -29,8 +30,15 @@ export const RECORD_SEPARATOR = "\x1e";
  * The `data` column (JSON text, full of quotes) as one string for `string_to_array(…, chr(30), '')`:
  * nothing to escape, unlike an array literal. A null becomes '' (JSON is never empty).
  */
-export function joinedJson(rows: readonly EventRow[]): string {
+export function joinedJson(rows: readonly EventRow[], coverage: Coverage): string {
   const parts = new Array<string>(rows.length);
-  for (let i = 0; i < rows.length; i++) parts[i] = rows[i]!.data ?? "";
+  for (let i = 0; i < rows.length; i++) parts[i] = storedData(rows[i]!, coverage) ?? "";
   return parts.join(RECORD_SEPARATOR);
+}
+
+/** A `text[]` literal of `values`. */
+export function textArrayLiteral(values: readonly string[]): string {
+  const parts = new Array<string>(values.length);
+  for (let i = 0; i < values.length; i++) parts[i] = element(values[i]!);
+  return `{${parts.join(",")}}`;
 }

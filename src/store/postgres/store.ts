@@ -3,8 +3,8 @@
  *
  * A store lives in one schema (`search_path`), created if missing, so several stores (one per test
  * run, say) share a database without meeting. Migrations run under an advisory lock, so processes
- * that open a new schema at once do not race. Events go in as `unnest` of one array parameter per
- * column: one statement per batch whatever its size, parsed once and planned once.
+ * that open a new schema at once do not race. Events of new sessions go in by COPY; the others as
+ * `unnest` of one array parameter per column, skipping rows already stored (see `writeBatch`).
  */
 
 import { join } from "node:path";
@@ -13,6 +13,7 @@ import { SQL } from "bun";
 import { getTableColumns, type SQL as SQLFragment, sql } from "drizzle-orm";
 import { type BunSQLDatabase, drizzle } from "drizzle-orm/bun-sql";
 import { migrate } from "drizzle-orm/bun-sql/migrator";
+import { PgDialect } from "drizzle-orm/pg-core";
 import { ValidationError } from "../../errors.ts";
 import { BaseStore, parseSessionRow } from "../base-store.ts";
 import {
@@ -24,11 +25,12 @@ import {
   percentilesQuery,
   sumsQuery,
 } from "../queries.ts";
-import { sessionUpsertSet, sessionValues } from "../session-rows.ts";
-import { toStorageError } from "../storage-error.ts";
+import { type Coverage, documentCoverage, sessionUpsertSet, sessionValues } from "../session-rows.ts";
+import { driverError, toStorageError } from "../storage-error.ts";
 import type { AggregateRow, AggregateSpec, EventRow, ListSpec, SessionRow, SessionUpsert } from "../types.ts";
 import { EVENT_COLUMNS } from "../types.ts";
-import { arrayLiteral, joinedJson } from "./arrays.ts";
+import { arrayLiteral, joinedJson, textArrayLiteral } from "./arrays.ts";
+import { copyBinary } from "./copy.ts";
 import { events, sessions } from "./schema.ts";
 
 export interface PostgresStoreOptions {
@@ -54,6 +56,16 @@ export const POSTGRES_MIGRATIONS = join(import.meta.dir, "..", "..", "..", "driz
 const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
 /** Key of the advisory lock that serialises migrations (any 64-bit number unique to this library). */
 const MIGRATION_LOCK = 0x5e55_1011;
+/** Smaller batches (a live sink's) are not worth the extra round trip that picks COPY. */
+const COPY_MIN_ROWS = 64;
+/** PostgreSQL's unique_violation. */
+const UNIQUE_VIOLATION = "23505";
+const pgDialect = new PgDialect();
+
+const SNAPSHOT = { isolationLevel: "repeatable read", accessMode: "read only" } as const;
+
+/** A COPY met a stored row: the batch is written again without COPY. */
+class CopyConflict extends Error {}
 
 /** Opens (creating the schema and migrating as needed) a PostgreSQL metrics store. */
 export async function createPostgresStore(options: PostgresStoreOptions): Promise<PostgresStore> {
@@ -111,6 +123,8 @@ export class PostgresStore extends BaseStore {
   /** `("session_id", …)` and the array type of each column, in `EVENT_COLUMNS` order. */
   readonly #columns: SQLFragment;
   readonly #types: SQLFragment[];
+  readonly #copySql: string;
+  readonly #freshSql: string;
 
   constructor(
     readonly client: BunSQL,
@@ -124,38 +138,108 @@ export class PostgresStore extends BaseStore {
       sql`, `,
     );
     this.#types = EVENT_COLUMNS.map((key) => sql.raw(`::${columns[key].getSQLType()}[]`));
+    this.#copySql = pgDialect.sqlToQuery(
+      sql`copy ${events} (${this.#columns}) from stdin (format binary)`,
+    ).sql;
+    this.#freshSql = pgDialect.sqlToQuery(
+      sql`select t.s from unnest(${sql.raw("$1")}::text[]) as t(s) where not exists (select 1 from ${events} where ${events.sessionId} = t.s)`,
+    ).sql;
   }
 
+  /**
+   * Events of sessions the table does not hold yet go in by COPY; the others by an `unnest`
+   * insert that skips rows already stored. A COPY that meets a stored row anyway (another writer
+   * got there first, or the batch repeats an event) fails on the primary key: the whole
+   * transaction is then rolled back and written again the careful way.
+   */
   protected async writeBatch(rows: readonly EventRow[], list: readonly SessionUpsert[]): Promise<number> {
-    const main = rows.filter((r) => r.part === 0);
-    const summaries = rows.filter((r) => r.part !== 0);
     try {
-      return await this.db.transaction(async (tx) => {
-        const inserted = main.length === 0 ? 0 : await this.#insertRows(tx, main);
-        if (summaries.length > 0) await this.#insertRows(tx, summaries);
-        if (list.length > 0)
-          await tx
+      return await this.#writeOnce(rows, list, true);
+    } catch (error) {
+      if (!(error instanceof CopyConflict)) throw error;
+      return this.#writeOnce(rows, list, false);
+    }
+  }
+
+  #writeOnce(rows: readonly EventRow[], list: readonly SessionUpsert[], copy: boolean): Promise<number> {
+    return this.#statement("writing events", undefined, () =>
+      this.client.begin(async (tx) => {
+        const coverage = documentCoverage(list);
+        const fresh = copy && rows.length >= COPY_MIN_ROWS ? await this.#freshSessions(tx, rows) : undefined;
+        const copied: EventRow[] = [];
+        const main: EventRow[] = [];
+        const summaries: EventRow[] = [];
+        for (const row of rows)
+          (fresh?.has(row.sessionId) ? copied : row.part === 0 ? main : summaries).push(row);
+        let inserted = 0;
+        if (copied.length > 0) {
+          await this.#copyRows(tx, copied, coverage);
+          for (const row of copied) if (row.part === 0) inserted++;
+        }
+        if (main.length > 0) inserted += await this.#insertRows(tx, main, coverage);
+        if (summaries.length > 0) await this.#insertRows(tx, summaries, coverage);
+        if (list.length > 0) {
+          const query = this.db
             .insert(sessions)
             .values(list.map(sessionValues))
-            .onConflictDoUpdate({ target: sessions.sessionId, set: sessionUpsertSet("postgres") });
+            .onConflictDoUpdate({ target: sessions.sessionId, set: sessionUpsertSet("postgres") })
+            .toSQL();
+          await this.#statement("writing sessions", query.sql, () => tx.unsafe(query.sql, query.params));
+        }
         return inserted;
-      });
+      }),
+    );
+  }
+
+  /** The sessions of `rows` that have no stored event yet. */
+  async #freshSessions(tx: BunSQL, rows: readonly EventRow[]): Promise<Set<string>> {
+    const ids = new Set<string>();
+    for (const row of rows) ids.add(row.sessionId);
+    const found = await this.#statement("writing events", this.#freshSql, () =>
+      tx.unsafe<{ s: string }[]>(this.#freshSql, [textArrayLiteral([...ids])]),
+    );
+    return new Set(found.map((r) => r.s));
+  }
+
+  /** `copy events (…) from stdin`; rolls back the batch with a CopyConflict on a stored row. */
+  async #copyRows(tx: BunSQL, rows: readonly EventRow[], coverage: Coverage): Promise<void> {
+    const body = copyBinary(rows, coverage);
+    try {
+      const query = tx.unsafe(this.#copySql);
+      const writer = query.writable().getWriter();
+      await writer.write(body);
+      await writer.close();
+      await query;
     } catch (error) {
-      throw toStorageError(error, "writing events");
+      if ((driverError(error) as { errno?: unknown })?.errno === UNIQUE_VIOLATION) throw new CopyConflict();
+      throw toStorageError(error, "writing events", this.#copySql);
     }
   }
 
   /** `insert … select * from unnest($1::text[], $2::bigint[], …)`: one statement per batch. */
-  async #insertRows(tx: Pick<BunSQLDatabase, "execute">, rows: readonly EventRow[]): Promise<number> {
+  async #insertRows(tx: BunSQL, rows: readonly EventRow[], coverage: Coverage): Promise<number> {
     const arrays = EVENT_COLUMNS.map((key, i) =>
       key === "data"
-        ? sql`string_to_array(${joinedJson(rows)}::text, chr(30), '')`
+        ? sql`string_to_array(${joinedJson(rows, coverage)}::text, chr(30), '')`
         : sql`${arrayLiteral(rows, key)}${this.#types[i]}`,
     );
-    const result = await tx.execute(
+    const query = pgDialect.sqlToQuery(
       sql`insert into ${events} (${this.#columns}) select * from unnest(${sql.join(arrays, sql`, `)}) on conflict do nothing`,
     );
+    const result = await this.#statement("writing events", query.sql, () =>
+      tx.unsafe(query.sql, query.params),
+    );
     return (result as unknown as { count: number }).count;
+  }
+
+  /** Runs one statement; a failure becomes a StorageError naming it. */
+  async #statement<T>(what: string, statement: string | undefined, run: () => Promise<T>): Promise<T> {
+    try {
+      return await run();
+    } catch (error) {
+      if (error instanceof CopyConflict) throw error;
+      throw toStorageError(error, what, statement);
+    }
   }
 
   /** Sums and percentiles at once, on two connections, merged by group. (Either may fail first: one
@@ -184,6 +268,10 @@ export class PostgresStore extends BaseStore {
     return rows.map((row) => parseSessionRow({ ...row, document: null, document_seq: null }));
   }
 
+  /**
+   * One snapshot for both reads (repeatable read): an event stored without its text is always
+   * seen together with the document that reflects it (see `storedData`).
+   */
   protected async fetchSession(sessionId: string): Promise<{ row: SessionRow; data: string[] } | null> {
     try {
       return await this.db.transaction(async (tx) => {
@@ -196,7 +284,7 @@ export class PostgresStore extends BaseStore {
           sql`select ${events.data} as data from ${events} where ${events.sessionId} = ${sessionId} and ${events.part} = 0 and ${events.seq} > ${row.documentSeq ?? 0} order by ${events.seq}`,
         );
         return { row, data: data.map((r) => r.data) };
-      });
+      }, SNAPSHOT);
     } catch (error) {
       throw toStorageError(error, "reading a session");
     }

@@ -7,7 +7,7 @@
 import type { Database, Statement } from "bun:sqlite";
 import { sql } from "drizzle-orm";
 import type { BunSQLiteDatabase } from "drizzle-orm/bun-sqlite";
-import { sessionUpsertSet } from "../session-rows.ts";
+import { type Coverage, sessionUpsertSet, storedData } from "../session-rows.ts";
 import { toStorageError } from "../storage-error.ts";
 import type { EventRow, SessionUpsert } from "../types.ts";
 import { EVENT_COLUMNS } from "../types.ts";
@@ -59,7 +59,7 @@ export class SqliteWriter {
   }
 
   /** Inserts rows (skipping stored ones); returns how many events (part 0) were new. */
-  insertRows(rows: readonly EventRow[]): number {
+  insertRows(rows: readonly EventRow[], coverage: Coverage): number {
     const many = this.#many;
     const one = this.#one;
     let inserted = 0;
@@ -71,16 +71,16 @@ export class SqliteWriter {
       const params = new Array<unknown>(CHUNK * WIDTH);
       let i = 0;
       for (; i + CHUNK <= main.length; i += CHUNK) {
-        for (let j = 0; j < CHUNK; j++) putRow(params, j * WIDTH, main[i + j]!);
+        for (let j = 0; j < CHUNK; j++) putRow(params, j * WIDTH, main[i + j]!, coverage);
         inserted += many.run(...(params as never[])).changes;
       }
       const single = new Array<unknown>(WIDTH);
       for (; i < main.length; i++) {
-        putRow(single, 0, main[i]!);
+        putRow(single, 0, main[i]!, coverage);
         inserted += one.run(...(single as never[])).changes;
       }
       for (const row of summaries) {
-        putRow(single, 0, row);
+        putRow(single, 0, row, coverage);
         one.run(...(single as never[]));
       }
     } catch (error) {
@@ -116,7 +116,7 @@ function assertOrder(params: readonly unknown[], columns: readonly string[]): vo
 }
 
 /** Writes a row's values at `at`, in `EVENT_COLUMNS` order; booleans become 0/1 as SQLite stores them. */
-function putRow(out: unknown[], at: number, r: EventRow): void {
+function putRow(out: unknown[], at: number, r: EventRow, coverage: Coverage): void {
   out[at] = r.sessionId;
   out[at + 1] = r.seq;
   out[at + 2] = r.part;
@@ -139,5 +139,5 @@ function putRow(out: unknown[], at: number, r: EventRow): void {
   out[at + 19] = r.cost;
   out[at + 20] = r.costNanos;
   out[at + 21] = r.errorClass;
-  out[at + 22] = r.data;
+  out[at + 22] = storedData(r, coverage);
 }

@@ -17,6 +17,7 @@ import { SQLiteSyncDialect } from "drizzle-orm/sqlite-core";
 import { ValidationError } from "../../errors.ts";
 import { BaseStore, parseSessionRow } from "../base-store.ts";
 import { callRowsQuery, listQuery } from "../queries.ts";
+import { documentCoverage } from "../session-rows.ts";
 import { driverError, isSqliteBusy, toStorageError } from "../storage-error.ts";
 import type { AggregateRow, AggregateSpec, EventRow, ListSpec, SessionRow, SessionUpsert } from "../types.ts";
 import { aggregateRows } from "./aggregate.ts";
@@ -135,7 +136,7 @@ export class SqliteStore extends BaseStore {
     return this.retryBusy("writing events", () =>
       this.db.transaction(
         () => {
-          const inserted = writer.insertRows(rows);
+          const inserted = writer.insertRows(rows, documentCoverage(list));
           writer.upsertSessions(list);
           return inserted;
         },

@@ -1,0 +1,110 @@
+/**
+ * Bulk writes: batches large enough for a backend's bulk path (PostgreSQL's COPY) must store
+ * exactly what small ones do — awkward text included, each (session, seq) once whether the rows
+ * were stored before or repeat within the batch — and events that the document written with
+ * them reflects must still fold into exact documents.
+ */
+import { expect, test } from "bun:test";
+import { type MetricEvent, reduce } from "../../src/core/events.ts";
+import { encodeMetrics } from "../../src/core/go-document.ts";
+import { createState, snapshotState } from "../../src/core/state.ts";
+import { concatEncoded, encodeEvents } from "../../src/store/encode.ts";
+import { getSession, report } from "../../src/store/report.ts";
+import type { StoreHarness } from "./contract.ts";
+import { T1 } from "./dataset.ts";
+
+const NAMES = ["Read", "tab\there", "new\nline", "cr\rhere", "back\\slash", '"quoted"', "\\N", "ü😀"];
+
+const call = (seq: number): MetricEvent => ({
+  ...{ v: 1, seq, ts: T1 + seq, type: "tool_call", name: NAMES[seq % NAMES.length]!, success: seq % 7 !== 0 },
+  ...{ durationMs: seq, details: { agent: "a\tb", model: "m\\n" } },
+});
+const calls = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => call(from + i));
+
+async function open(
+  harness: StoreHarness,
+  body: (store: Awaited<ReturnType<StoreHarness["open"]>>["store"]) => Promise<void>,
+) {
+  const opened = await harness.open();
+  try {
+    await body(opened.store);
+  } finally {
+    await opened.cleanup();
+  }
+}
+
+export function testBulkWrites(harness: StoreHarness): void {
+  test("a large batch stores awkward text exactly, and every event once however it repeats", () =>
+    open(harness, async (store) => {
+      expect(await store.insertEvents("bulk1", calls(1, 300))).toBe(300);
+      const byTool = await report(store, { groupBy: ["tool"] });
+      expect(byTool.map((r) => [r.tool, r.calls])).toEqual(
+        [...NAMES]
+          .sort()
+          .map((name) => [
+            name,
+            calls(1, 300).filter((e) => e.type === "tool_call" && e.name === name).length,
+          ]),
+      );
+      const [agent] = await report(store, { groupBy: ["agent", "model"] });
+      expect([agent?.agent, agent?.model, agent?.failures]).toEqual(["a\tb", "m\\n", 42]);
+      // Stored rows and new ones, and a new session repeated within one batch.
+      const again = concatEncoded([
+        encodeEvents("bulk1", calls(201, 400)),
+        encodeEvents("bulk2", calls(1, 100)),
+        encodeEvents("bulk2", calls(51, 150)),
+      ]);
+      expect(await store.write({ events: again })).toBe(250);
+      expect(await store.write({ events: again })).toBe(0);
+      const [total] = await report(store);
+      expect(total?.calls).toBe(550);
+      expect(total?.durationP99).toBe(395); // rank 545 of 1–150 twice, then 151–400
+      await store.upsertSession({ sessionId: "bulk2", startedAt: T1, updatedAt: T1, lastSeq: 150 });
+      expect((await store.readSession("bulk2"))?.events).toEqual(calls(1, 150));
+      // Integers past 2^32 and negative fractional costs keep every bit.
+      const llm = (seq: number) =>
+        ({
+          ...{ v: 1, seq, ts: T1 + seq, type: "llm", phase: "p", cost: -seq / 1000 },
+          usage: { promptTokens: 2 ** 40 + seq, completionTokens: 1, totalTokens: 2 ** 40 + seq + 1 },
+          details: { startedAt: T1 },
+        }) as MetricEvent;
+      await store.insertEvents(
+        "bulk3",
+        Array.from({ length: 100 }, (_, i) => llm(i + 1)),
+      );
+      const [llms] = await report(store, { where: { sessionId: "bulk3" } });
+      expect([llms?.inputTokens, llms?.cost, llms?.durationP50]).toEqual([100 * 2 ** 40 + 5050, -5.05, 50]);
+    }));
+
+  test("events written with a document that reflects them still fold into exact documents", () =>
+    open(harness, async (store) => {
+      const events: MetricEvent[] = [
+        { v: 1, seq: 1, ts: T1, type: "session_start", sessionId: "doc1", startedAt: T1 },
+        ...calls(2, 200),
+      ];
+      const state = createState("doc1", T1);
+      const upsert = (upTo: number) => {
+        for (const e of events.slice(0, upTo)) reduce(state, e);
+        const document = encodeMetrics(snapshotState(state));
+        return {
+          sessionId: "doc1",
+          startedAt: T1,
+          updatedAt: T1 + upTo,
+          lastSeq: upTo,
+          document,
+          documentSeq: upTo,
+        };
+      };
+      // Events 1–120 with the document of 1–120; then 121–200 alone (a later document is not written).
+      expect(
+        await store.write({ events: encodeEvents("doc1", events.slice(0, 120)), sessions: [upsert(120)] }),
+      ).toBe(120);
+      expect(await store.insertEvents("doc1", events.slice(100))).toBe(80);
+      const full = createState("doc1", T1);
+      for (const e of events) reduce(full, e);
+      expect(await getSession(store, "doc1")).toEqual(snapshotState(full));
+      expect((await store.readSession("doc1"))?.events).toEqual(events.slice(120));
+      const [total] = await report(store);
+      expect([total?.calls, total?.durationP50]).toEqual([199, 101]);
+    }));
+}
