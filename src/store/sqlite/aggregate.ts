@@ -18,6 +18,8 @@ const dialect = new SQLiteSyncDialect();
 interface Group {
   row: AggregateRow;
   sessions: Set<string>;
+  /** The session of the group's previous row: rows come mostly session by session. */
+  lastSession: string | undefined;
   durations: number[];
 }
 
@@ -34,42 +36,48 @@ type CallRow = Record<string, string | number | null> & {
   cost_nanos: number | null;
 };
 
-const addNullable = (total: number | null, v: number | null) => (v === null ? total : (total ?? 0) + v);
+function newGroup(keys: (string | number | null)[]): Group {
+  const row: AggregateRow = {
+    ...{ keys, sessions: 0, calls: 0, failures: 0, inputTokens: 0, outputTokens: 0 },
+    ...{
+      cacheReadTokens: null,
+      cacheWriteTokens: null,
+      reasoningTokens: null,
+      costNanos: 0,
+      percentiles: [],
+    },
+  };
+  return { row, sessions: new Set(), lastSession: undefined, durations: [] };
+}
 
 /** Runs `callRows` (see `callRowsQuery`) and aggregates it per group. */
 export function aggregateRows(client: Database, callRows: SQL, spec: AggregateSpec): AggregateRow[] {
   const { sql, params } = dialect.sqlToQuery(callRows);
   const width = spec.groupBy.length;
-  const groups = new Map<string, Group>();
+  // One key: its value is the Map key (strings, day numbers and null never collide in a Map).
+  const groups = new Map<string | number | null, Group>();
   const keyNames = spec.groupBy.map((_, i) => `k${i}`);
   for (const r of client.query<CallRow, never[]>(sql).iterate(...(params as never[]))) {
-    const keys = keyNames.map((k) => r[k] ?? null);
-    const id = width === 0 ? "" : groupKey(keys);
+    const id = width === 0 ? "" : width === 1 ? r.k0! : groupKey(keyNames.map((k) => r[k] ?? null));
     let g = groups.get(id);
     if (g === undefined) {
-      const row: AggregateRow = {
-        ...{ keys, sessions: 0, calls: 0, failures: 0, inputTokens: 0, outputTokens: 0 },
-        ...{
-          cacheReadTokens: null,
-          cacheWriteTokens: null,
-          reasoningTokens: null,
-          costNanos: 0,
-          percentiles: [],
-        },
-      };
-      g = { row, sessions: new Set(), durations: [] };
+      g = newGroup(keyNames.map((k) => r[k] ?? null));
       groups.set(id, g);
     }
     const a = g.row;
-    g.sessions.add(r.session_id);
+    const session = r.session_id;
+    if (session !== g.lastSession) {
+      g.sessions.add(session);
+      g.lastSession = session;
+    }
     a.calls += r.calls;
     a.failures += r.failures;
-    a.inputTokens += r.input_tokens ?? 0;
-    a.outputTokens += r.output_tokens ?? 0;
-    a.cacheReadTokens = addNullable(a.cacheReadTokens, r.cache_read_tokens);
-    a.cacheWriteTokens = addNullable(a.cacheWriteTokens, r.cache_write_tokens);
-    a.reasoningTokens = addNullable(a.reasoningTokens, r.reasoning_tokens);
-    a.costNanos += r.cost_nanos ?? 0;
+    if (r.input_tokens !== null) a.inputTokens += r.input_tokens;
+    if (r.output_tokens !== null) a.outputTokens += r.output_tokens;
+    if (r.cache_read_tokens !== null) a.cacheReadTokens = (a.cacheReadTokens ?? 0) + r.cache_read_tokens;
+    if (r.cache_write_tokens !== null) a.cacheWriteTokens = (a.cacheWriteTokens ?? 0) + r.cache_write_tokens;
+    if (r.reasoning_tokens !== null) a.reasoningTokens = (a.reasoningTokens ?? 0) + r.reasoning_tokens;
+    if (r.cost_nanos !== null) a.costNanos += r.cost_nanos;
     if (r.duration_ms !== null) g.durations.push(r.duration_ms);
   }
   const rows: AggregateRow[] = [];
