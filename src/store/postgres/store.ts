@@ -58,8 +58,13 @@ const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
 const MIGRATION_LOCK = 0x5e55_1011;
 /** Smaller batches (a live sink's) are not worth the extra round trip that picks COPY. */
 const COPY_MIN_ROWS = 64;
-/** PostgreSQL's unique_violation. */
+/**
+ * PostgreSQL's unique_violation, and deadlock_detected: a plain insert waits for a concurrent
+ * writer of the same key while holding its own rows, so two COPYs of overlapping sessions in
+ * different orders can deadlock. Either way the batch is written again through ON CONFLICT.
+ */
 const UNIQUE_VIOLATION = "23505";
+const DEADLOCK = "40P01";
 const pgDialect = new PgDialect();
 
 const SNAPSHOT = { isolationLevel: "repeatable read", accessMode: "read only" } as const;
@@ -201,7 +206,7 @@ export class PostgresStore extends BaseStore {
     return new Set(found.map((r) => r.s));
   }
 
-  /** `copy events (…) from stdin`; rolls back the batch with a CopyConflict on a stored row. */
+  /** `copy events (…) from stdin`; a stored row (or a deadlock) rolls the batch back with a CopyConflict. */
   async #copyRows(tx: BunSQL, rows: readonly EventRow[], coverage: Coverage): Promise<void> {
     const body = copyBinary(rows, coverage);
     try {
@@ -211,7 +216,8 @@ export class PostgresStore extends BaseStore {
       await writer.close();
       await query;
     } catch (error) {
-      if ((driverError(error) as { errno?: unknown })?.errno === UNIQUE_VIOLATION) throw new CopyConflict();
+      const errno = (driverError(error) as { errno?: unknown })?.errno;
+      if (errno === UNIQUE_VIOLATION || errno === DEADLOCK) throw new CopyConflict();
       throw toStorageError(error, "writing events", this.#copySql);
     }
   }

@@ -58,7 +58,10 @@ export const events = sqliteTable(
     /** `round(cost × 1e9)`: summed exactly, so both backends report the same cost to the bit. */
     costNanos: integer("cost_nanos"),
     errorClass: text("error_class"),
-    /** The event as its journal line body (null on summary rows). */
+    /**
+     * The event as its journal line body; null on summary rows, and on events that the session
+     * document written in the same transaction reflects (`getSession` reads only later events).
+     */
     data: text("data"),
   },
   (t) => [
