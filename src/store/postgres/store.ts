@@ -3,17 +3,15 @@
  *
  * A store lives in one schema (`search_path`), created if missing, so several stores (one per test
  * run, say) share a database without meeting. Migrations run under an advisory lock, so processes
- * that open a new schema at once do not race. Events of new sessions go in by COPY; the others as
- * `unnest` of one array parameter per column, skipping rows already stored (see `writeBatch`).
+ * that open a new schema at once do not race. Writes are in `write.ts`.
  */
 
 import { join } from "node:path";
 import type { SQL as BunSQL } from "bun";
 import { SQL } from "bun";
-import { getTableColumns, type SQL as SQLFragment, sql } from "drizzle-orm";
+import { type SQL as SQLFragment, sql } from "drizzle-orm";
 import { type BunSQLDatabase, drizzle } from "drizzle-orm/bun-sql";
 import { migrate } from "drizzle-orm/bun-sql/migrator";
-import { PgDialect } from "drizzle-orm/pg-core";
 import { ValidationError } from "../../errors.ts";
 import { BaseStore, parseSessionRow } from "../base-store.ts";
 import {
@@ -25,13 +23,10 @@ import {
   percentilesQuery,
   sumsQuery,
 } from "../queries.ts";
-import { type Coverage, documentCoverage, sessionUpsertSet, sessionValues } from "../session-rows.ts";
-import { driverError, toStorageError } from "../storage-error.ts";
+import { toStorageError } from "../storage-error.ts";
 import type { AggregateRow, AggregateSpec, EventRow, ListSpec, SessionRow, SessionUpsert } from "../types.ts";
-import { EVENT_COLUMNS } from "../types.ts";
-import { arrayLiteral, joinedJson, textArrayLiteral } from "./arrays.ts";
-import { copyBinary } from "./copy.ts";
 import { events, sessions } from "./schema.ts";
+import { PostgresWriter } from "./write.ts";
 
 export interface PostgresStoreOptions {
   /** Connection URL (`postgres://user@host:5432/db`). One of `url`, `client` or `db` is needed. */
@@ -56,21 +51,7 @@ export const POSTGRES_MIGRATIONS = join(import.meta.dir, "..", "..", "..", "driz
 const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
 /** Key of the advisory lock that serialises migrations (any 64-bit number unique to this library). */
 const MIGRATION_LOCK = 0x5e55_1011;
-/** Smaller batches (a live sink's) are not worth the extra round trip that picks COPY. */
-const COPY_MIN_ROWS = 64;
-/**
- * PostgreSQL's unique_violation, and deadlock_detected: a plain insert waits for a concurrent
- * writer of the same key while holding its own rows, so two COPYs of overlapping sessions in
- * different orders can deadlock. Either way the batch is written again through ON CONFLICT.
- */
-const UNIQUE_VIOLATION = "23505";
-const DEADLOCK = "40P01";
-const pgDialect = new PgDialect();
-
 const SNAPSHOT = { isolationLevel: "repeatable read", accessMode: "read only" } as const;
-
-/** A COPY met a stored row: the batch is written again without COPY. */
-class CopyConflict extends Error {}
 
 /** Opens (creating the schema and migrating as needed) a PostgreSQL metrics store. */
 export async function createPostgresStore(options: PostgresStoreOptions): Promise<PostgresStore> {
@@ -125,11 +106,7 @@ async function migrateUnderLock(client: BunSQL, schema: string | undefined): Pro
 
 export class PostgresStore extends BaseStore {
   readonly dialect = "postgres" as const;
-  /** `("session_id", …)` and the array type of each column, in `EVENT_COLUMNS` order. */
-  readonly #columns: SQLFragment;
-  readonly #types: SQLFragment[];
-  readonly #copySql: string;
-  readonly #freshSql: string;
+  readonly #writer: PostgresWriter;
 
   constructor(
     readonly client: BunSQL,
@@ -137,115 +114,11 @@ export class PostgresStore extends BaseStore {
     private readonly owned: boolean,
   ) {
     super();
-    const columns = getTableColumns(events);
-    this.#columns = sql.join(
-      EVENT_COLUMNS.map((key) => sql.identifier(columns[key].name)),
-      sql`, `,
-    );
-    this.#types = EVENT_COLUMNS.map((key) => sql.raw(`::${columns[key].getSQLType()}[]`));
-    this.#copySql = pgDialect.sqlToQuery(
-      sql`copy ${events} (${this.#columns}) from stdin (format binary)`,
-    ).sql;
-    this.#freshSql = pgDialect.sqlToQuery(
-      sql`select t.s from unnest(${sql.raw("$1")}::text[]) as t(s) where not exists (select 1 from ${events} where ${events.sessionId} = t.s)`,
-    ).sql;
+    this.#writer = new PostgresWriter(client, db);
   }
 
-  /**
-   * Events of sessions the table does not hold yet go in by COPY; the others by an `unnest`
-   * insert that skips rows already stored. A COPY that meets a stored row anyway (another writer
-   * got there first, or the batch repeats an event) fails on the primary key: the whole
-   * transaction is then rolled back and written again the careful way.
-   */
-  protected async writeBatch(rows: readonly EventRow[], list: readonly SessionUpsert[]): Promise<number> {
-    try {
-      return await this.#writeOnce(rows, list, true);
-    } catch (error) {
-      if (!(error instanceof CopyConflict)) throw error;
-      return this.#writeOnce(rows, list, false);
-    }
-  }
-
-  #writeOnce(rows: readonly EventRow[], list: readonly SessionUpsert[], copy: boolean): Promise<number> {
-    return this.#statement("writing events", undefined, () =>
-      this.client.begin(async (tx) => {
-        const coverage = documentCoverage(list);
-        const fresh = copy && rows.length >= COPY_MIN_ROWS ? await this.#freshSessions(tx, rows) : undefined;
-        const copied: EventRow[] = [];
-        const main: EventRow[] = [];
-        const summaries: EventRow[] = [];
-        for (const row of rows)
-          (fresh?.has(row.sessionId) ? copied : row.part === 0 ? main : summaries).push(row);
-        let inserted = 0;
-        if (copied.length > 0) {
-          await this.#copyRows(tx, copied, coverage);
-          for (const row of copied) if (row.part === 0) inserted++;
-        }
-        if (main.length > 0) inserted += await this.#insertRows(tx, main, coverage);
-        if (summaries.length > 0) await this.#insertRows(tx, summaries, coverage);
-        if (list.length > 0) {
-          const query = this.db
-            .insert(sessions)
-            .values(list.map(sessionValues))
-            .onConflictDoUpdate({ target: sessions.sessionId, set: sessionUpsertSet("postgres") })
-            .toSQL();
-          await this.#statement("writing sessions", query.sql, () => tx.unsafe(query.sql, query.params));
-        }
-        return inserted;
-      }),
-    );
-  }
-
-  /** The sessions of `rows` that have no stored event yet. */
-  async #freshSessions(tx: BunSQL, rows: readonly EventRow[]): Promise<Set<string>> {
-    const ids = new Set<string>();
-    for (const row of rows) ids.add(row.sessionId);
-    const found = await this.#statement("writing events", this.#freshSql, () =>
-      tx.unsafe<{ s: string }[]>(this.#freshSql, [textArrayLiteral([...ids])]),
-    );
-    return new Set(found.map((r) => r.s));
-  }
-
-  /** `copy events (…) from stdin`; a stored row (or a deadlock) rolls the batch back with a CopyConflict. */
-  async #copyRows(tx: BunSQL, rows: readonly EventRow[], coverage: Coverage): Promise<void> {
-    const body = copyBinary(rows, coverage);
-    try {
-      const query = tx.unsafe(this.#copySql);
-      const writer = query.writable().getWriter();
-      await writer.write(body);
-      await writer.close();
-      await query;
-    } catch (error) {
-      const errno = (driverError(error) as { errno?: unknown })?.errno;
-      if (errno === UNIQUE_VIOLATION || errno === DEADLOCK) throw new CopyConflict();
-      throw toStorageError(error, "writing events", this.#copySql);
-    }
-  }
-
-  /** `insert … select * from unnest($1::text[], $2::bigint[], …)`: one statement per batch. */
-  async #insertRows(tx: BunSQL, rows: readonly EventRow[], coverage: Coverage): Promise<number> {
-    const arrays = EVENT_COLUMNS.map((key, i) =>
-      key === "data"
-        ? sql`string_to_array(${joinedJson(rows, coverage)}::text, chr(30), '')`
-        : sql`${arrayLiteral(rows, key)}${this.#types[i]}`,
-    );
-    const query = pgDialect.sqlToQuery(
-      sql`insert into ${events} (${this.#columns}) select * from unnest(${sql.join(arrays, sql`, `)}) on conflict do nothing`,
-    );
-    const result = await this.#statement("writing events", query.sql, () =>
-      tx.unsafe(query.sql, query.params),
-    );
-    return (result as unknown as { count: number }).count;
-  }
-
-  /** Runs one statement; a failure becomes a StorageError naming it. */
-  async #statement<T>(what: string, statement: string | undefined, run: () => Promise<T>): Promise<T> {
-    try {
-      return await run();
-    } catch (error) {
-      if (error instanceof CopyConflict) throw error;
-      throw toStorageError(error, what, statement);
-    }
+  protected writeBatch(rows: readonly EventRow[], list: readonly SessionUpsert[]): Promise<number> {
+    return this.#writer.write(rows, list);
   }
 
   /** Sums and percentiles at once, on two connections, merged by group. (Either may fail first: one
