@@ -40,8 +40,16 @@ export interface CollectorOptions extends RecorderOptions {
   journal?: boolean;
   /** When journal lines are fsync'd: `buffered`, `group` (default) or `on-sync`. See {@link Durability}. */
   durability?: Durability;
-  /** Bound on unwritten journal bytes before record*() writes synchronously. Default 64 MiB. */
+  /**
+   * Bound on recorded but unwritten journal bytes; past it record*() waits for the journal to
+   * catch up. Default 64 MiB.
+   */
   maxPendingBytes?: number;
+  /**
+   * Encode, write and fsync the journal on a background thread (one per process), so neither
+   * costs the event loop anything. `false` does it on the event loop, in groups. Default `true`.
+   */
+  journalThread?: boolean;
   /** Where journal recovery and write failures are reported. Default: console. */
   logger?: Logger;
   /**
@@ -49,6 +57,12 @@ export interface CollectorOptions extends RecorderOptions {
    * called for every event; `flush()` and `stop()` await their `flush`/`close`.
    */
   sinks?: readonly EventSink[];
+}
+
+export interface JournalStats {
+  pendingBytes: number;
+  fsyncs: number;
+  writtenOn: "thread" | "event-loop";
 }
 
 export interface OpenOptions extends CollectorOptions {
@@ -87,6 +101,7 @@ export class Collector extends Recorder implements AsyncDisposable {
       journal: options.journal ?? true,
       durability: options.durability,
       maxPendingBytes: options.maxPendingBytes,
+      journalThread: options.journalThread,
       logger: options.logger ?? consoleLogger,
       flushOnExit: options.flushOnExit ?? false,
       encode: () => encodeMetrics(this.snapshot()),
@@ -161,6 +176,17 @@ export class Collector extends Recorder implements AsyncDisposable {
     if (this.#files === undefined) return Promise.resolve();
     if (this.#sinks.length === 0) return this.#files.flush();
     return Promise.all([this.#files.flush(), ...this.#sinks.map((sink) => sink.flush())]).then(() => {});
+  }
+
+  /**
+   * How the journal is doing: bytes recorded but not yet written, successful fsyncs, and where
+   * lines are encoded and written (`"thread"`, the default, or `"event-loop"`). Undefined without
+   * a journal.
+   */
+  journalStats(): JournalStats | undefined {
+    const journal = this.#files?.journal;
+    if (journal === undefined) return undefined;
+    return { pendingBytes: journal.pendingBytes, fsyncs: journal.fsyncs, writtenOn: journal.writtenOn };
   }
 
   /**

@@ -4,7 +4,7 @@
  * CRC-32 detects every single-bit flip (indeed every burst up to 32 bits) of the covered bytes,
  * and a flip inside the crc digits themselves makes it mismatch too.
  */
-import type { EventDetails, MetricEvent } from "../core/events.ts";
+import type { EventDetails, MetricEvent, PhaseCountType } from "../core/events.ts";
 import { PHASE_COUNTERS } from "../core/events.ts";
 import { sessionMetricsSchema } from "../store/metrics-file.ts";
 
@@ -25,7 +25,7 @@ function tsText(ts: number): string {
 
 /** JSON string literals of recently seen names: tool and phase names repeat endlessly. */
 const quoted = new Map<string, string>();
-function quote(s: string): string {
+export function quote(s: string): string {
   let q = quoted.get(s);
   if (q === undefined) {
     q = JSON.stringify(s);
@@ -42,11 +42,10 @@ function quote(s: string): string {
  * is kept in METRICS.json (as Go does) but JSON writes 0, so the journal spells it "-0".
  */
 export function encodeEventFields(event: MetricEvent): string {
-  const head = `{"v":1,"seq":${event.seq},"ts":${tsText(event.ts)},"type":"${event.type}"`;
   switch (event.type) {
     case "tool_call": {
-      const tail = event.details === undefined ? "" : `,"details":${JSON.stringify(event.details)}`;
-      return `${head},"name":${quote(event.name)},"success":${event.success},"durationMs":${event.durationMs}${tail}`;
+      const fields = toolCallFields(event.seq, event.ts, quote(event.name), event.success, event.durationMs);
+      return event.details === undefined ? fields : `${fields},"details":${JSON.stringify(event.details)}`;
     }
     case "phase_transition":
     case "heal_trigger":
@@ -56,14 +55,35 @@ export function encodeEventFields(event: MetricEvent): string {
     case "bisect_trigger":
     case "bisect_success":
     case "bisect_fail":
-      return `${head},"phase":${quote(event.phase)}`;
+      return phaseCountFields(event.type, event.seq, event.ts, quote(event.phase));
     default: {
+      const head = `{"v":1,"seq":${event.seq},"ts":${tsText(event.ts)},"type":"${event.type}"`;
       const { v: _v, seq: _s, ts: _t, type: _type, ...body } = event;
       if (event.type === "llm" && Object.is(event.cost, -0)) (body as { cost: unknown }).cost = "-0";
       const rest = JSON.stringify(body);
       return rest === "{}" ? head : `${head},${rest.slice(1, -1)}`;
     }
   }
+}
+
+/**
+ * A tool call without details, from its parts (`quotedName` is the name as a JSON string). The
+ * journal thread encodes from these parts; `encodeEventFields` goes through here too, so both
+ * spell a line the same way.
+ */
+export function toolCallFields(
+  seq: number,
+  ts: number,
+  quotedName: string,
+  success: boolean,
+  durationMs: number,
+): string {
+  return `{"v":1,"seq":${seq},"ts":${tsText(ts)},"type":"tool_call","name":${quotedName},"success":${success},"durationMs":${durationMs}`;
+}
+
+/** A phase counter event (`phase_transition`, `heal_trigger`, ...) from its parts. */
+export function phaseCountFields(type: PhaseCountType, seq: number, ts: number, quotedPhase: string): string {
+  return `{"v":1,"seq":${seq},"ts":${tsText(ts)},"type":"${type}","phase":${quotedPhase}`;
 }
 
 /** Two lowercase hex digits for each byte value. */

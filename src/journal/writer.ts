@@ -35,6 +35,32 @@ export interface JournalWriterOptions {
   /** A group this large is written at the next turn of the event loop. Default 4,096 lines. */
   groupMaxLines?: number;
   logger: Logger;
+  /** An already open descriptor of `path` (append mode) to write through instead of opening it. */
+  fd?: number;
+  /** Called after each fsync of the journal that succeeded. */
+  onFsync?: () => void;
+}
+
+/** What a collector needs of its journal, written on the event loop or on the journal thread. */
+export interface JournalAppender {
+  readonly path: string;
+  readonly durability: Durability;
+  /** Bytes recorded but not yet written (small events are estimated). */
+  readonly pendingBytes: number;
+  /** Where lines are encoded and written: `"thread"` (the journal thread) or `"event-loop"`. */
+  readonly writtenOn: "thread" | "event-loop";
+  /** fsyncs of the journal that succeeded so far (on the thread: as far as it has reported). */
+  readonly fsyncs: number;
+  /** Queues one event. Never throws. */
+  append(event: MetricEvent): void;
+  /** Resolves once everything appended before is written (and fsync'd unless `buffered`). */
+  sync(): Promise<void>;
+  /** Writes and fsyncs what is queued, then closes the file. Safe to call twice. */
+  close(): Promise<void>;
+  /** Writes what is queued now (no fsync), so that a reader of the file sees it. */
+  writeQueued(): void;
+  /** For exit handlers: write what is queued, synchronously, and fsync. */
+  flushSync(): void;
 }
 
 interface Waiter {
@@ -47,9 +73,12 @@ const MAX_RETRY_DELAY_MS = 5_000;
 const ESTIMATED_SMALL_EVENT_BYTES = 160;
 const CHECKSUM_BYTES = 20;
 
-export class JournalWriter {
+export class JournalWriter implements JournalAppender {
   readonly path: string;
   readonly durability: Durability;
+  readonly writtenOn = "event-loop";
+  #fsyncs = 0;
+  readonly #onFsync: (() => void) | undefined;
   #fd: number;
   #offset: number;
   /** Events not yet written, or their encoded bodies when encoded early. */
@@ -83,14 +112,17 @@ export class JournalWriter {
     this.#groupMaxLines = options.groupMaxLines ?? 4096;
     this.#logger = options.logger;
     this.#offset = offset;
-    try {
-      this.#fd = fs.openSync(path, "a", 0o644);
-    } catch (error) {
-      throw new StorageError(`[journal] could not open ${path}: ${(error as Error).message}`, {
-        cause: error,
-        path,
-      });
-    }
+    this.#onFsync = options.onFsync;
+    this.#fd = options.fd ?? openJournal(path);
+  }
+
+  get fsyncs(): number {
+    return this.#fsyncs;
+  }
+
+  #fsynced(): void {
+    this.#fsyncs++;
+    this.#onFsync?.();
   }
 
   /** Bytes queued but not yet written (small events are estimated). */
@@ -115,6 +147,23 @@ export class JournalWriter {
       if (this.#pendingBytes >= this.#maxPendingBytes) this.#shed();
     } else if (this.#pending.length >= this.#groupMaxLines) this.#scheduleSoon();
     else if (this.#timer === undefined && !this.#immediate) this.#schedule(this.#groupDelayMs);
+  }
+
+  /**
+   * Queues events already encoded (`encodeEventFields`; the first has seq `firstSeq`) and writes
+   * the queue as one group now: the journal thread's entry, where events arrive grouped already.
+   */
+  appendGroup(fields: readonly string[], firstSeq: number): void {
+    if (this.#closed || fields.length === 0) return;
+    if (this.#pending.length === 0) this.#pendingFirstSeq = firstSeq;
+    for (const f of fields) {
+      this.#pending.push(f);
+      this.#pendingBytes += f.length + CHECKSUM_BYTES;
+    }
+    this.#writePending();
+    if (this.#pending.length === 0) {
+      if (this.durability === "group") this.#fsync().catch(() => {}); // reported in #fsync
+    } else if (this.#pendingBytes >= this.#maxPendingBytes) this.#shed();
   }
 
   /**
@@ -154,7 +203,10 @@ export class JournalWriter {
   flushSync(): void {
     if (this.#closed) return;
     this.#writePending();
-    if (this.durability !== "buffered") fs.fsyncSync(this.#fd);
+    if (this.durability !== "buffered") {
+      fs.fsyncSync(this.#fd);
+      this.#fsynced();
+    }
   }
 
   #schedule(delay: number): void {
@@ -276,8 +328,23 @@ export class JournalWriter {
         });
         this.#logger.error(failure.message);
         for (const w of waiters) w.reject(failure);
-      } else for (const w of waiters) w.resolve();
+      } else {
+        this.#fsynced();
+        for (const w of waiters) w.resolve();
+      }
       if (this.#syncWaiters.length > 0) this.#startFsync();
+    });
+  }
+}
+
+/** Opens a journal for appending (mode 0644 when it is created). */
+export function openJournal(path: string): number {
+  try {
+    return fs.openSync(path, "a", 0o644);
+  } catch (error) {
+    throw new StorageError(`[journal] could not open ${path}: ${(error as Error).message}`, {
+      cause: error,
+      path,
     });
   }
 }

@@ -7,7 +7,8 @@ import { join } from "node:path";
 import type { MetricEvent } from "../core/events.ts";
 import { acquireSessionLock } from "../journal/lock.ts";
 import { JOURNAL_FILE, type JournalScan, type Logger, recoverJournal } from "../journal/reader.ts";
-import { type Durability, JournalWriter } from "../journal/writer.ts";
+import { journalThreadEntry, ThreadedJournalWriter } from "../journal/thread-writer.ts";
+import { type Durability, type JournalAppender, JournalWriter } from "../journal/writer.ts";
 import { writeFileAtomic, writeFileAtomicSync } from "../store/atomic-file.ts";
 import { CoalescingWriter } from "../store/coalescing-writer.ts";
 import { metricsPath } from "../store/metrics-file.ts";
@@ -20,6 +21,8 @@ export interface SessionFilesOptions {
   journal: boolean;
   durability?: Durability;
   maxPendingBytes?: number;
+  /** Encode and write the journal on the journal thread (default) rather than on the event loop. */
+  journalThread?: boolean;
   logger: Logger;
   flushOnExit: boolean;
   /** Produces the METRICS.json text at the moment a write starts. */
@@ -30,7 +33,7 @@ export interface SessionFilesOptions {
 
 export class SessionFiles {
   readonly metricsPath: string;
-  readonly journal: JournalWriter | undefined;
+  readonly journal: JournalAppender | undefined;
   /** What recovery found in the journal (events 0 when there was none). */
   readonly scan: JournalScan;
   readonly #metrics: CoalescingWriter;
@@ -50,7 +53,9 @@ export class SessionFiles {
       this.#release.push(acquireSessionLock(sessionDir, sessionId));
       if (options.journal) {
         this.scan = recoverJournal(sessionDir, options.replay ?? (() => {}), options.logger);
-        const journal = new JournalWriter(join(sessionDir, JOURNAL_FILE), this.scan.validBytes, {
+        const threaded = options.journalThread !== false && journalThreadEntry() !== null;
+        const Writer = threaded ? ThreadedJournalWriter : JournalWriter;
+        const journal = new Writer(join(sessionDir, JOURNAL_FILE), this.scan.validBytes, {
           durability: options.durability,
           maxPendingBytes: options.maxPendingBytes,
           logger: options.logger,

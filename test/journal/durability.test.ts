@@ -26,7 +26,19 @@ setDefaultTimeout(60_000);
 const temps = new TempDirs();
 afterAll(() => temps.removeAll());
 
-/** Opens a collector while watching which fd its journal gets and every fsync of that fd. */
+/**
+ * Opens a collector whose journal is written on the journal thread; its fsyncs are counted by the
+ * thread (a spy here cannot see into another thread).
+ */
+async function openOnThread(sessionsDir: string, durability: Durability) {
+  const path = join(sessionsDir, "d", JOURNAL);
+  const c = await Collector.open({ sessionId: "d", sessionsDir, durability, logger: new MemoryLogger() });
+  expect(c.journalStats()?.writtenOn).toBe("thread");
+  const base = c.journalStats()!.fsyncs;
+  return { c, path, journalFsyncs: () => c.journalStats()!.fsyncs - base, restore: () => {} };
+}
+
+/** Opens a collector writing its journal on the event loop, watching every fsync of its fd. */
 async function openWatched(sessionsDir: string, durability: Durability) {
   const path = join(sessionsDir, "d", JOURNAL);
   const opens = spyOn(fs, "openSync");
@@ -35,7 +47,14 @@ async function openWatched(sessionsDir: string, durability: Durability) {
   let c: Collector;
   let fd: number;
   try {
-    c = await Collector.open({ sessionId: "d", sessionsDir, durability, logger: new MemoryLogger() });
+    c = await Collector.open({
+      sessionId: "d",
+      sessionsDir,
+      durability,
+      journalThread: false,
+      logger: new MemoryLogger(),
+    });
+    expect(c.journalStats()?.writtenOn).toBe("event-loop");
     const i = opens.mock.calls.findLastIndex((args) => args[0] === path);
     fd = opens.mock.results[i]!.value as number;
   } finally {
@@ -61,44 +80,45 @@ describe("durability settings", () => {
     group: { byItself: true, onSync: true },
     "on-sync": { byItself: false, onSync: true },
   };
+  const writers = { "journal thread": openOnThread, "event loop": openWatched };
   for (const [durability, fsyncs] of Object.entries(expectations) as [
     Durability,
     typeof expectations.group,
-  ][]) {
-    test(`${durability}: groups are written without sync(); sync() resolves with every event in the file`, async () => {
-      const sessionsDir = temps.make(`durability-${durability}`, { fast: true });
-      const w = await openWatched(sessionsDir, durability);
-      try {
-        for (let i = 0; i < 3; i++) w.c.recordToolCall("Read", true, i);
-        // Group commit: the lines reach the file within a few ms, nobody asking.
-        await eventually(() => lineCount(w.path) === 4, "the group write");
-        if (fsyncs.byItself) await eventually(() => w.journalFsyncs() > 0, "the group's fsync");
-        else expect(w.journalFsyncs()).toBe(0);
+  ][])
+    for (const [writer, open] of Object.entries(writers))
+      test(`${durability}, written on the ${writer}: groups are written without sync(); sync() resolves with every event in the file`, async () => {
+        const sessionsDir = temps.make(`durability-${durability}`, { fast: true });
+        const w = await open(sessionsDir, durability);
+        try {
+          for (let i = 0; i < 3; i++) w.c.recordToolCall("Read", true, i);
+          // Group commit: the lines reach the file within a few ms, nobody asking.
+          await eventually(() => lineCount(w.path) === 4, "the group write");
+          if (fsyncs.byItself) await eventually(() => w.journalFsyncs() > 0, "the group's fsync");
+          else expect(w.journalFsyncs()).toBe(0);
 
-        const before = w.journalFsyncs();
-        for (let i = 0; i < 1000; i++)
-          w.c.recordLLMInteraction("plan", { promptTokens: i, completionTokens: 1 }, 0.5);
-        await w.c.sync();
-        // Right when sync() resolves, the file holds everything recorded before the call.
-        const lines = checkLines(readBytes(w.path));
-        expect(lines.bad).toEqual([]);
-        expect(lines.tail.length).toBe(0);
-        expect(lines.events).toHaveLength(1004);
-        expect(seqsAreGapFree(lines.events)).toBe(true);
-        if (fsyncs.onSync) expect(w.journalFsyncs()).toBeGreaterThan(before);
-        else expect(w.journalFsyncs()).toBe(0);
+          const before = w.journalFsyncs();
+          for (let i = 0; i < 1000; i++)
+            w.c.recordLLMInteraction("plan", { promptTokens: i, completionTokens: 1 }, 0.5);
+          await w.c.sync();
+          // Right when sync() resolves, the file holds everything recorded before the call.
+          const lines = checkLines(readBytes(w.path));
+          expect(lines.bad).toEqual([]);
+          expect(lines.tail.length).toBe(0);
+          expect(lines.events).toHaveLength(1004);
+          expect(seqsAreGapFree(lines.events)).toBe(true);
+          if (fsyncs.onSync) expect(w.journalFsyncs()).toBeGreaterThan(before);
+          else expect(w.journalFsyncs()).toBe(0);
 
-        w.c.recordPhaseTransition("plan");
-        await w.c.flush(); // flush() syncs the journal too
-        expect(lineCount(w.path)).toBe(1005);
-        await w.c.stop();
-        if (!fsyncs.onSync) expect(w.journalFsyncs()).toBe(0);
-      } finally {
-        w.restore();
-        await w.c.stop();
-      }
-    });
-  }
+          w.c.recordPhaseTransition("plan");
+          await w.c.flush(); // flush() syncs the journal too
+          expect(lineCount(w.path)).toBe(1005);
+          await w.c.stop();
+          if (!fsyncs.onSync) expect(w.journalFsyncs()).toBe(0);
+        } finally {
+          w.restore();
+          await w.c.stop();
+        }
+      });
 
   test("journal: false writes no journal.jsonl (the Go behaviour), and sync() resolves", async () => {
     const sessionsDir = temps.make("no-journal", { fast: true });
