@@ -1,0 +1,137 @@
+/**
+ * The journal thread (the default writer): the same bytes as the event-loop writer, synchronous
+ * visibility for writeQueued()/flushSync(), every event on disk when a process exits without
+ * awaiting anything, and the event-loop fallback for a bundle shipped without the thread module.
+ */
+import { afterAll, describe, expect, setDefaultTimeout, test } from "bun:test";
+import { readdirSync } from "node:fs";
+import { join } from "node:path";
+import { Collector } from "../../src/collector.ts";
+import {
+  bundleFixture,
+  checkLines,
+  fixture,
+  JOURNAL,
+  MemoryLogger,
+  readBytes,
+  seqsAreGapFree,
+  TempDirs,
+  track,
+} from "./helpers.ts";
+
+setDefaultTimeout(60_000);
+
+const temps = new TempDirs();
+afterAll(() => temps.removeAll());
+
+/** A fixed clock that moves 1 ms per reading, so both writers see the same timestamps. */
+function steppingClock(): () => Date {
+  let t = Date.UTC(2026, 10, 22, 5, 0, 0, 0);
+  return () => new Date(t++);
+}
+
+/** Every kind of event, names that need escaping included. */
+function recordMix(c: Collector): void {
+  const names = ["Read", "naïve-tool", 'quote"and\\slash', "tab\there", "<html>&", "\u2028line", "日本語"];
+  for (let i = 0; i < 3000; i++) {
+    const name = names[i % names.length]!;
+    if (i % 11 === 0) c.recordToolCall(name, i % 3 === 0, i / 7, { agent: "coder", attempt: 2 });
+    else c.recordToolCall(name, i % 4 !== 0, i % 50);
+    if (i % 97 === 0) c.recordPhaseTransition(names[(i / 97) % names.length]!);
+    if (i % 101 === 0) c.recordHealTrigger("heal");
+    if (i % 103 === 0) c.recordBisectOutcome("bisect", i % 2 === 0);
+    if (i % 89 === 0) c.recordLLMInteraction("plan", { promptTokens: i, completionTokens: 3 }, 0.25);
+    if (i % 500 === 0) c.recordToolCall("", true, 1); // dropped: a `dropped` event
+  }
+  c.recordPhaseDuration("plan", 1234, true);
+  c.recordEditStrategy("diff");
+}
+
+describe("the journal thread", () => {
+  test("writes byte for byte what the event-loop writer writes", async () => {
+    const sessionsDir = temps.make("same-bytes", { fast: true });
+    const journals: Uint8Array[] = [];
+    for (const journalThread of [true, false]) {
+      const sessionId = journalThread ? "thread" : "loop";
+      const c = new Collector({ sessionId, sessionsDir, journalThread, now: steppingClock() });
+      expect(c.journalStats()?.writtenOn).toBe(journalThread ? "thread" : "event-loop");
+      recordMix(c);
+      await c.stop();
+      journals.push(readBytes(join(sessionsDir, sessionId, JOURNAL)));
+    }
+    const [thread, loop] = journals.map((bytes) => Buffer.from(bytes).toString("utf8"));
+    // The first line names the session; everything after it is the same, byte for byte.
+    const body = (text: string) => text.slice(text.indexOf("\n") + 1);
+    expect(body(thread!).length).toBeGreaterThan(300_000);
+    expect(body(thread!)).toBe(body(loop!));
+    const lines = checkLines(journals[0]!);
+    expect(lines.bad).toEqual([]);
+    expect(seqsAreGapFree(lines.events)).toBe(true);
+  });
+
+  test("writeQueued() and flushSync() return with every recorded line in the file", async () => {
+    const sessionsDir = temps.make("sync-visibility", { fast: true });
+    const path = join(sessionsDir, "v", JOURNAL);
+    const c = new Collector({ sessionId: "v", sessionsDir, logger: new MemoryLogger() });
+    for (let i = 0; i < 10_000; i++) c.recordToolCall(`t${i % 5}`, true, i % 9);
+    // computeAggregate() reads the journal: it must see all 10,000 calls without any await.
+    const aggregate = c.computeAggregate();
+    expect(aggregate.totalInvocations).toBe(10_000);
+    for (let i = 0; i < 777; i++) c.recordPhaseTransition("p");
+    c.flushSync();
+    const lines = checkLines(readBytes(path));
+    expect(lines.events).toHaveLength(1 + 10_000 + 777);
+    expect(lines.tail.length).toBe(0);
+    expect(c.journalStats()?.fsyncs).toBeGreaterThan(0);
+    await c.stop();
+  });
+
+  for (const how of ["exit", "end"] as const)
+    test(`a process that records and then ${how === "exit" ? "calls process.exit()" : "just ends"} leaves every event in the journal`, async () => {
+      const sessionsDir = temps.make(`exit-${how}`);
+      const child = track(
+        Bun.spawn([process.execPath, fixture("exit-writer.ts"), sessionsDir, "x", "50000", how], {
+          stdout: "pipe",
+          stderr: "pipe",
+        }),
+      );
+      const [out, err, code] = await Promise.all([
+        new Response(child.stdout).text(),
+        new Response(child.stderr).text(),
+        child.exited,
+      ]);
+      expect(err).toBe("");
+      expect(code).toBe(0);
+      expect(JSON.parse(out)).toEqual({ writtenOn: "thread" });
+      const lines = checkLines(readBytes(join(sessionsDir, "x", JOURNAL)));
+      expect(lines.bad).toEqual([]);
+      expect(lines.tail.length).toBe(0);
+      expect(lines.events).toHaveLength(1 + 50_000 + 50);
+      expect(seqsAreGapFree(lines.events)).toBe(true);
+    });
+
+  test("a bundle shipped without the thread module journals on the event loop", async () => {
+    const outdir = temps.make("bundle-without-thread");
+    const bundle = await bundleFixture("exit-writer.ts", outdir);
+    const { rmSync } = await import("node:fs");
+    for (const file of readdirSync(outdir)) if (file.startsWith("journal-thread")) rmSync(join(outdir, file));
+    const sessionsDir = temps.make("bundle-sessions");
+    const result = Bun.spawnSync([process.execPath, bundle, sessionsDir, "b", "5000", "exit"]);
+    expect(result.stderr.toString()).toBe("");
+    expect(JSON.parse(result.stdout.toString())).toEqual({ writtenOn: "event-loop" });
+    const lines = checkLines(readBytes(join(sessionsDir, "b", JOURNAL)));
+    expect(lines.events).toHaveLength(1 + 5000 + 5);
+    expect(seqsAreGapFree(lines.events)).toBe(true);
+  });
+
+  test("a bundle shipped with the thread module uses the thread", async () => {
+    const outdir = temps.make("bundle-with-thread");
+    const bundle = await bundleFixture("exit-writer.ts", outdir);
+    expect(readdirSync(outdir).sort()).toEqual(["exit-writer.js", "journal-thread.js"]);
+    const sessionsDir = temps.make("bundle-thread-sessions");
+    const result = Bun.spawnSync([process.execPath, bundle, sessionsDir, "b", "5000", "exit"]);
+    expect(result.stderr.toString()).toBe("");
+    expect(JSON.parse(result.stdout.toString())).toEqual({ writtenOn: "thread" });
+    expect(checkLines(readBytes(join(sessionsDir, "b", JOURNAL))).events).toHaveLength(1 + 5000 + 5);
+  });
+});
