@@ -75,16 +75,6 @@ function callFilter(t: QueryTables, spec: AggregateSpec, extra?: SQL): SQL {
   return sql.join(conditions, sql` and `);
 }
 
-/**
- * Nearest-rank percentiles in PostgreSQL: percentile_disc(f) takes rank ⌈f·n⌉ in floating point,
- * and for some p (7, 14, 28, …) ⌈(p/100)·n⌉ overshoots the exact ⌈p·n/100⌉ by one (0.07·100 is
- * 7.000000000000001). Subtracting 1e-12 from f gives the exact rank for every integer p and any
- * n below 10^9: it never crosses an integer that p·n/100 does not reach (fractions are ≥ 0.01).
- */
-export function percentileFraction(p: number): number {
-  return p / 100 - 1e-12;
-}
-
 const SUMS = [
   ["calls", "calls", true],
   ["failures", "failures", true],
@@ -129,17 +119,27 @@ export function sumsQuery(t: QueryTables, spec: AggregateSpec, twoLevel: boolean
 }
 
 /**
- * PostgreSQL's duration percentiles per group (aliases k0…, p0…): a sort of the durations alone,
- * run beside {@link sumsQuery} on another connection.
+ * PostgreSQL's duration percentiles per group (aliases k0…, p0…), nearest rank on the exact
+ * values. Durations are whole milliseconds with many repeats, so they are counted per (group,
+ * value) in a hash aggregate first; a window over those counts then finds, for each p, the
+ * smallest value whose cumulative count reaches rank ⌈p·n/100⌉ (integer arithmetic, as
+ * `nearestRank` computes it). Measured ~2× faster than percentile_disc, which sorts every
+ * duration (and spilled to disk at a million).
  */
 export function percentilesQuery(t: QueryTables, spec: AggregateSpec): SQL {
   const d = t.events.durationMs;
-  const columns = spec.groupBy.map((key, i) => sql`${keyExpr(t, key)} as ${sql.identifier(`k${i}`)}`);
+  const width = spec.groupBy.length;
+  const keys = spec.groupBy.map((key, i) => sql`${keyExpr(t, key)} as ${sql.identifier(`k${i}`)}`);
+  const keyNames = spec.groupBy.map((_, i) => sql.identifier(`k${i}`));
+  const counts = sql`select ${sql.join([...keys, sql`${d} as d`, sql`count(*) as n`], sql`, `)} from ${t.events} where ${callFilter(t, spec, sql`${d} is not null`)}${groupByClause(width, 1)}`;
+  const partition = width === 0 ? sql`` : sql`partition by ${sql.join(keyNames, sql`, `)} `;
+  const running = sql`select ${sql.join([...keyNames, sql`d`], sql`, `)}, (sum(n) over (${partition}order by d))::bigint as cum, (sum(n) over (${partition}))::bigint as total from (${counts}) as counts`;
+  const columns: SQL[] = keyNames.map((k) => sql`${k}`);
   for (const [i, p] of spec.percentiles.entries())
     columns.push(
-      sql`percentile_disc(${percentileFraction(p)}::double precision) within group (order by ${d}) as ${sql.identifier(`p${i}`)}`,
+      sql`min(d) filter (where cum >= greatest(1, (${sql.raw(String(p))} * total + 99) / 100)) as ${sql.identifier(`p${i}`)}`,
     );
-  return sql`select ${sql.join(columns, sql`, `)} from ${t.events} where ${callFilter(t, spec, sql`${d} is not null`)}${groupByClause(spec.groupBy.length)}`;
+  return sql`select ${sql.join(columns, sql`, `)} from (${running}) as running${groupByClause(width)}`;
 }
 
 /**

@@ -5,6 +5,7 @@
  * them reflects must still fold into exact documents.
  */
 import { expect, test } from "bun:test";
+import { nearestRank } from "../../src/aggregate/percentiles.ts";
 import { type MetricEvent, reduce } from "../../src/core/events.ts";
 import { encodeMetrics } from "../../src/core/go-document.ts";
 import { createState, snapshotState } from "../../src/core/state.ts";
@@ -74,6 +75,41 @@ export function testBulkWrites(harness: StoreHarness): void {
       );
       const [llms] = await report(store, { where: { sessionId: "bulk3" } });
       expect([llms?.inputTokens, llms?.cost, llms?.durationP50]).toEqual([100 * 2 ** 40 + 5050, -5.05, 50]);
+    }));
+
+  test("every integer percentile is the nearest rank of the exact durations, repeats included", () =>
+    open(harness, async (store) => {
+      // Group "a" holds 1, 2, 2, 3, 3, 3, … (n times n, up to 9); group "b" 0–96 once each; "c" none.
+      const durations: Record<string, number[]> = {
+        a: Array.from({ length: 9 }, (_, i) => Array<number>(i + 1).fill(i + 1)).flat(),
+        b: Array.from({ length: 97 }, (_, i) => i),
+      };
+      let seq = 0;
+      const events: MetricEvent[] = [];
+      for (const [tool, list] of Object.entries(durations))
+        for (const durationMs of list) events.push({ ...call(++seq), name: tool, durationMs } as MetricEvent);
+      events.push({ v: 1, seq: ++seq, ts: T1, type: "llm", phase: "c", cost: 0 } as MetricEvent);
+      (events.at(-1) as { usage?: object }).usage = { promptTokens: 1, completionTokens: 1, totalTokens: 2 };
+      await store.insertEvents("ranks", events);
+      const sorted = Object.fromEntries(
+        Object.entries(durations).map(([k, v]) => [k, Float64Array.from(v).sort()]),
+      );
+      for (let from = 1; from <= 100; from += 16) {
+        const percentiles = Array.from({ length: Math.min(16, 101 - from) }, (_, i) => from + i);
+        const rows = await report(store, { groupBy: ["tool"], percentiles });
+        expect(rows.map((r) => [r.tool, r.durationPercentiles])).toEqual([
+          ...["a", "b"].map((tool) => [
+            tool,
+            Object.fromEntries(percentiles.map((p) => [`p${p}`, nearestRank(sorted[tool]!, p)])),
+          ]),
+          [null, Object.fromEntries(percentiles.map((p) => [`p${p}`, null]))],
+        ]);
+      }
+      const [total] = await report(store);
+      const all = Float64Array.from(Object.values(durations).flat()).sort();
+      expect([total?.durationP50, total?.durationP90, total?.durationP99]).toEqual(
+        [50, 90, 99].map((p) => nearestRank(all, p)),
+      );
     }));
 
   test("events written with a document that reflects them still fold into exact documents", () =>

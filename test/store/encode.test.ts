@@ -1,11 +1,9 @@
-/** Unit tests of the pieces under the backends: row flattening, PostgreSQL array literals, percentile ranks. */
+/** Unit tests of the pieces under the backends: row flattening and PostgreSQL array literals. */
 import { describe, expect, test } from "bun:test";
-import { nearestRank } from "../../src/aggregate/percentiles.ts";
 import type { MetricEvent } from "../../src/core/events.ts";
 import { ValidationError } from "../../src/errors.ts";
 import { encodeEvents } from "../../src/store/encode.ts";
 import { arrayLiteral } from "../../src/store/postgres/arrays.ts";
-import { percentileFraction } from "../../src/store/queries.ts";
 import type { EventRow } from "../../src/store/types.ts";
 
 describe("encodeEvents", () => {
@@ -106,14 +104,4 @@ test("PostgreSQL array literals quote every text and spell NULL, booleans and nu
   expect(arrayLiteral(rows, "tool")).toBe('{"a\\"b\\\\c",NULL,"NULL"}');
   expect(arrayLiteral(rows, "success")).toBe("{t,f,NULL}");
   expect(arrayLiteral(rows, "cost")).toBe("{1e-7,NULL,12}");
-});
-
-test("percentile_disc with percentileFraction(p) picks the exact nearest rank for every integer p", () => {
-  const ranks = Float64Array.from({ length: 5_000 }, (_, i) => i + 1); // value = its rank
-  for (let p = 1; p <= 100; p++)
-    for (let n = 1; n <= ranks.length; n++) {
-      const rank = Math.ceil(percentileFraction(p) * n); // what PostgreSQL computes
-      const exact = nearestRank(ranks.subarray(0, n), p);
-      if (rank !== exact) throw new Error(`p=${p} n=${n}: rank ${rank}, nearest rank ${exact}`);
-    }
 });

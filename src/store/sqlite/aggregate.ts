@@ -4,7 +4,7 @@
  * 1.5–2× slower over a million events than streaming the call rows once and summing in maps.
  * Integer sums stay exact (each checked against 2^53−1, as the PostgreSQL path checks its
  * totals), and percentiles are nearest-rank on the exact values, the ranks PostgreSQL's
- * percentile_disc picks (see `percentileFraction`): both backends give identical rows.
+ * `percentilesQuery` picks: both backends give identical rows.
  */
 import type { Database } from "bun:sqlite";
 import type { SQL } from "drizzle-orm";
