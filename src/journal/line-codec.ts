@@ -154,8 +154,9 @@ export function decodeEventLine(line: Uint8Array): LineResult {
     if (digit < 0) return { ok: false, reason: "malformed checksum" };
     stored = stored * 16 + digit;
   }
-  if (Bun.hash.crc32(line.subarray(0, start)) !== stored) return { ok: false, reason: "checksum mismatch" };
-  return parseChecked(decoder.decode(line));
+  const fields = line.subarray(0, start);
+  if (Bun.hash.crc32(fields) !== stored) return { ok: false, reason: "checksum mismatch" };
+  return parseFields(decoder.decode(fields));
 }
 
 const decoder = new TextDecoder();
@@ -182,20 +183,25 @@ export function decodeEventText(line: string): LineResult {
     if (digit < 0) return { ok: false, reason: "malformed checksum" };
     stored = stored * 16 + digit;
   }
-  if (Bun.hash.crc32(line.slice(0, start)) !== stored) return { ok: false, reason: "checksum mismatch" };
-  return parseChecked(line);
+  const fields = line.slice(0, start);
+  if (Bun.hash.crc32(fields) !== stored) return { ok: false, reason: "checksum mismatch" };
+  return parseFields(fields);
 }
 
-function parseChecked(text: string): LineResult {
+/**
+ * Parses a line's checked fields (the line without its checksum member) as the event. Parsing
+ * them closed, rather than the whole line and then deleting `crc`, halves the cost: the crc
+ * string and the extra member are most of a small event's parse.
+ */
+function parseFields(fields: string): LineResult {
   let value: unknown;
   try {
-    value = JSON.parse(text);
+    value = JSON.parse(`${fields}}`);
   } catch {
     return { ok: false, reason: "malformed JSON" };
   }
   const reason = checkEvent(value);
   if (reason !== undefined) return { ok: false, reason };
-  delete (value as { crc?: string }).crc; // part of the line, not of the event
   return { ok: true, event: value as MetricEvent };
 }
 
