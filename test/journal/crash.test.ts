@@ -296,6 +296,9 @@ async function runSession(writer: string, sessionsDir: string, index: number): P
   const collector = await Collector.open({ sessionId, sessionsDir, resume: true, logger });
   expectTailSetAside(dir, seenCorrupt, tail, logger.warnings);
   if (tail.bytes.length > 0) outcome.tornTails++;
+  // The reopened collector's own first event (a restore, when no run got to write anything) is
+  // on disk only once sync() says so: the journal thread writes it.
+  await collector.sync();
   const replayedIds = new Set<string>();
   const replayed = replaySession(sessionsDir, sessionId, (event) => {
     const id = idOf(event);
