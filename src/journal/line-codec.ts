@@ -167,25 +167,40 @@ const decoder = new TextDecoder();
  * computed over the line's UTF-8, so any byte that decoded differently fails it.
  */
 export function decodeEventText(line: string): LineResult {
-  const n = line.length;
-  if (n < CRC_SUFFIX_LENGTH + 2) return { ok: false, reason: "line too short" };
-  const start = n - CRC_SUFFIX_LENGTH;
+  const decoded = decodeEventAt(line, 0, line.length);
+  return typeof decoded === "string" ? { ok: false, reason: decoded } : { ok: true, event: decoded };
+}
+
+/**
+ * {@link decodeEventText} for the line `text[start, end)`, without cutting the line out first:
+ * the event, or why the line is refused. (Replay's inner loop: one substring and no result
+ * object per line.)
+ */
+export function decodeEventAt(text: string, start: number, end: number): MetricEvent | string {
+  if (end - start < CRC_SUFFIX_LENGTH + 2) return "line too short";
+  const crcAt = end - CRC_SUFFIX_LENGTH;
   if (
-    !line.startsWith(CRC_PREFIX, start) ||
-    line.charCodeAt(n - 2) !== 0x22 ||
-    line.charCodeAt(n - 1) !== 0x7d
+    !text.startsWith(CRC_PREFIX, crcAt) ||
+    text.charCodeAt(end - 2) !== 0x22 ||
+    text.charCodeAt(end - 1) !== 0x7d
   )
-    return { ok: false, reason: "no checksum" };
+    return "no checksum";
   let stored = 0;
-  for (let i = n - 10; i < n - 2; i++) {
-    const c = line.charCodeAt(i);
+  for (let i = end - 10; i < end - 2; i++) {
+    const c = text.charCodeAt(i);
     const digit = c >= 0x30 && c <= 0x39 ? c - 0x30 : c >= 0x61 && c <= 0x66 ? c - 0x57 : -1;
-    if (digit < 0) return { ok: false, reason: "malformed checksum" };
+    if (digit < 0) return "malformed checksum";
     stored = stored * 16 + digit;
   }
-  const fields = line.slice(0, start);
-  if (Bun.hash.crc32(fields) !== stored) return { ok: false, reason: "checksum mismatch" };
-  return parseFields(fields);
+  const fields = text.slice(start, crcAt);
+  if (Bun.hash.crc32(fields) !== stored) return "checksum mismatch";
+  let value: unknown;
+  try {
+    value = JSON.parse(`${fields}}`);
+  } catch {
+    return "malformed JSON";
+  }
+  return checkEvent(value) ?? (value as MetricEvent);
 }
 
 /**

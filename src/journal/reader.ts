@@ -9,7 +9,7 @@ import type { MetricEvent } from "../core/events.ts";
 import { errnoCode, StorageError } from "../errors.ts";
 import { fs } from "../runtime/lazy-node.ts";
 import { randomHex } from "../runtime/random-hex.ts";
-import { decodeEventText } from "./line-codec.ts";
+import { decodeEventAt } from "./line-codec.ts";
 
 export const JOURNAL_FILE = "journal.jsonl";
 
@@ -49,18 +49,17 @@ export function scanJournalBytes(bytes: Uint8Array, visit: (event: MetricEvent) 
   while (start < text.length) {
     const end = text.indexOf("\n", start);
     if (end < 0) return fail(scan, "torn last line (no newline)");
-    const line = text.slice(start, end);
-    const result = decodeEventText(line);
-    if (!result.ok) return fail(scan, result.reason);
-    const seq = result.event.seq;
+    const event = decodeEventAt(text, start, end);
+    if (typeof event === "string") return fail(scan, event);
+    const seq = event.seq;
     if (scan.events > 0 && seq !== scan.lastSeq + 1)
       return fail(scan, `seq ${seq} does not follow ${scan.lastSeq}`);
-    visit(result.event);
+    visit(event);
     scan.events++;
     // A `lost` marker stands for `count` events the writer had to shed: the next seq skips them.
-    scan.lastSeq = result.event.type === "lost" ? seq + result.event.count - 1 : seq;
+    scan.lastSeq = event.type === "lost" ? seq + event.count - 1 : seq;
+    byteOffset = ascii ? end + 1 : byteOffset + Buffer.byteLength(text.slice(start, end)) + 1;
     start = end + 1;
-    byteOffset = ascii ? start : byteOffset + Buffer.byteLength(line) + 1;
     scan.validBytes = byteOffset;
   }
   return scan;
