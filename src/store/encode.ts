@@ -74,12 +74,83 @@ function encodeEventInto(rows: EventRow[], sessionId: string, event: MetricEvent
   const start = rows.length;
   const row = baseRow(sessionId, event, json ?? eventJson(event));
   flatten(row, event);
+  if (columnsHoldEverything(event)) ROWS_HELD_BY_COLUMNS.add(row);
   rows.push(row);
   if (event.type === "restore") expandRestore(rows, row, event.metrics);
   for (let i = start; i < rows.length; i++) {
     const bad = checkRow(rows[i]!);
     if (bad !== undefined) throw new ValidationError(`[store] ${whereOf(sessionId, event)}: ${bad}`);
   }
+}
+
+/**
+ * Rows whose analytic columns hold every field of their event, so that the event could be
+ * written back from them exactly: only these may be stored without their JSON (`storedData`).
+ * An event with anything more (attributes, a task id, a prompt hash, an invocation, a turn) keeps
+ * its JSON, so the database never loses what the journal had.
+ */
+export const ROWS_HELD_BY_COLUMNS = new WeakSet<EventRow>();
+
+const TOOL_CALL_KEYS = new Set(["v", "seq", "ts", "type", "name", "success", "durationMs", "details"]);
+const LLM_KEYS = new Set(["v", "seq", "ts", "type", "phase", "usage", "cost", "details"]);
+const USAGE_KEYS = new Set([
+  "promptTokens",
+  "completionTokens",
+  "totalTokens",
+  "cacheReadTokens",
+  "cacheWriteTokens",
+  "reasoningTokens",
+]);
+const DETAIL_KEYS = new Set(["agent", "model", "errorClass"]);
+const PHASE_KEYS = new Set(["v", "seq", "ts", "type", "phase"]);
+const PHASE_DURATION_KEYS = new Set(["v", "seq", "ts", "type", "phase", "durationMs", "success"]);
+const HEAL_DURATION_KEYS = new Set(["v", "seq", "ts", "type", "phase", "durationMs"]);
+
+function keysWithin(value: object, allowed: ReadonlySet<string>): boolean {
+  for (const key in value) if (!allowed.has(key)) return false;
+  return true;
+}
+
+function columnsHoldEverything(event: MetricEvent): boolean {
+  switch (event.type) {
+    case "tool_call":
+      return (
+        keysWithin(event, TOOL_CALL_KEYS) &&
+        (event.details === undefined || keysWithin(event.details, DETAIL_KEYS))
+      );
+    case "llm": {
+      const d = event.details;
+      // A start is held as the duration ts − startedAt, which gives it back only when whole and not after ts.
+      const startHeld =
+        d?.startedAt === undefined || (Number.isSafeInteger(d.startedAt) && d.startedAt <= event.ts);
+      return (
+        keysWithin(event, LLM_KEYS) &&
+        keysWithin(event.usage, USAGE_KEYS) &&
+        !Object.is(event.cost, -0) &&
+        (d === undefined || (startHeld && keysWithinExcept(d, DETAIL_KEYS, "startedAt")))
+      );
+    }
+    case "phase_duration":
+      return keysWithin(event, PHASE_DURATION_KEYS);
+    case "heal_duration":
+      return keysWithin(event, HEAL_DURATION_KEYS);
+    case "phase_transition":
+    case "heal_trigger":
+    case "heal_success":
+    case "heal_fail":
+    case "heal_loop":
+    case "bisect_trigger":
+    case "bisect_success":
+    case "bisect_fail":
+      return keysWithin(event, PHASE_KEYS);
+    default:
+      return false;
+  }
+}
+
+function keysWithinExcept(value: object, allowed: ReadonlySet<string>, also: string): boolean {
+  for (const key in value) if (key !== also && !allowed.has(key)) return false;
+  return true;
 }
 
 function baseRow(sessionId: string, event: MetricEvent, data: string): EventRow {

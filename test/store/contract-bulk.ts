@@ -14,6 +14,8 @@ import { getSession, report } from "../../src/store/report.ts";
 import type { StoreHarness } from "./contract.ts";
 import { T1 } from "./dataset.ts";
 
+type LLMEvent = Extract<MetricEvent, { type: "llm" }>;
+
 const NAMES = ["Read", "tab\there", "new\nline", "cr\rhere", "back\\slash", '"quoted"', "\\N", "ü😀"];
 
 const call = (seq: number): MetricEvent => ({
@@ -24,11 +26,14 @@ const calls = (from: number, to: number) => Array.from({ length: to - from + 1 }
 
 async function open(
   harness: StoreHarness,
-  body: (store: Awaited<ReturnType<StoreHarness["open"]>>["store"]) => Promise<void>,
+  body: (
+    store: Awaited<ReturnType<StoreHarness["open"]>>["store"],
+    query: (statement: string) => Promise<Record<string, unknown>[]>,
+  ) => Promise<void>,
 ) {
   const opened = await harness.open();
   try {
-    await body(opened.store);
+    await body(opened.store, (statement) => opened.query(statement));
   } finally {
     await opened.cleanup();
   }
@@ -110,6 +115,70 @@ export function testBulkWrites(harness: StoreHarness): void {
       expect([total?.durationP50, total?.durationP90, total?.durationP99]).toEqual(
         [50, 90, 99].map((p) => nearestRank(all, p)),
       );
+    }));
+
+  test("an event's JSON is left out only when the columns hold all of it", () =>
+    open(harness, async (store, query) => {
+      const at = (seq: number) => ({ v: 1, seq, ts: T1 + seq }) as const;
+      const usage = { promptTokens: 5, completionTokens: 2, totalTokens: 7 } as LLMEvent["usage"];
+      const events: MetricEvent[] = [
+        { ...at(1), type: "session_start", sessionId: "held", startedAt: T1 + 1 },
+        { ...at(2), type: "tool_call", name: "Read", success: true, durationMs: 3 },
+        {
+          ...at(3),
+          type: "tool_call",
+          name: "Read",
+          success: false,
+          durationMs: 4,
+          details: { agent: "a", model: "m", errorClass: "e" },
+        },
+        {
+          ...at(4),
+          type: "tool_call",
+          name: "Read",
+          success: true,
+          durationMs: 5,
+          details: { agent: "a", attributes: { keep: "me" } },
+        },
+        {
+          ...at(5),
+          type: "tool_call",
+          name: "Read",
+          success: true,
+          durationMs: 6,
+          details: { taskId: "t-1" },
+        },
+        {
+          ...at(6),
+          type: "llm",
+          phase: "plan",
+          usage,
+          cost: 0.5,
+          details: { model: "m", startedAt: T1 + 2 },
+        },
+        { ...at(7), type: "llm", phase: "plan", usage, cost: 0.5, details: { startedAt: T1 + 6.5 } },
+        { ...at(8), type: "llm", phase: "plan", usage, cost: 0.5, promptHash: "abcd" },
+        { ...at(9), type: "phase_transition", phase: "plan" },
+        { ...at(10), type: "phase_duration", phase: "plan", durationMs: 9, success: true },
+        { ...at(11), type: "edit_strategy", strategy: "diff" },
+        { ...at(12), type: "llm", phase: "plan", usage, cost: -0 },
+      ];
+      const state = createState("held", T1);
+      for (const e of events) reduce(state, e);
+      const session = {
+        ...{ sessionId: "held", startedAt: T1, updatedAt: T1 + 12, lastSeq: 12 },
+        ...{ document: encodeMetrics(snapshotState(state)), documentSeq: 12 },
+      };
+      expect(await store.write({ events: encodeEvents("held", events), sessions: [session] })).toBe(12);
+      const rows = await query("SELECT seq, data FROM events WHERE session_id = 'held' ORDER BY seq");
+      const kept = rows.filter((r) => r.data !== null).map((r) => Number(r.seq));
+      // Left out: a bare tool call, one whose details are all columns, an LLM call whose start is
+      // its whole-millisecond duration, a phase counter and a phase duration.
+      expect(kept).toEqual([1, 4, 5, 7, 8, 11, 12]);
+      // What is kept is the event itself.
+      const attributes = rows.find((r) => Number(r.seq) === 4)!.data as string;
+      expect(JSON.parse(attributes)).toEqual(events[3]);
+      expect((await getSession(store, "held"))?.tools[0]?.callCount).toBe(4);
     }));
 
   test("events written with a document that reflects them still fold into exact documents", () =>

@@ -18,6 +18,8 @@ export interface OpenedStore {
   store: MetricsStore;
   /** Runs raw SQL on the store's database (to break it on purpose). */
   exec(statement: string): Promise<void>;
+  /** Runs a raw query on the store's database and returns its rows. */
+  query(statement: string): Promise<Record<string, unknown>[]>;
   /** Cuts the store off its database for real (`outage: true` stores only). */
   down(): Promise<void>;
   up(): Promise<void>;

@@ -49,6 +49,14 @@ function harnessFor(baseUrl: string): StoreHarness {
             await admin.close();
           }
         },
+        query: async (statement) => {
+          const admin = new SQL({ url: baseUrl, max: 1, connection: { search_path: schema } });
+          try {
+            return [...(await admin.unsafe(statement))] as Record<string, unknown>[];
+          } finally {
+            await admin.close();
+          }
+        },
         down: async () => proxy?.down(),
         up: async () => proxy?.up(),
         cleanup: async () => {

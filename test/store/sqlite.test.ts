@@ -22,6 +22,7 @@ const harness: StoreHarness = {
       return {
         store,
         exec: async (statement) => void store.client.run(statement),
+        query: async (statement) => store.client.query(statement).all() as Record<string, unknown>[],
         down: unsupported,
         up: unsupported,
         cleanup: () => store.close(),
@@ -35,6 +36,7 @@ const harness: StoreHarness = {
     return {
       store,
       exec: async (statement) => void store.client.run(statement),
+      query: async (statement) => store.client.query(statement).all() as Record<string, unknown>[],
       down: async () => {
         locker ??= new Database(path);
         locker.run("BEGIN EXCLUSIVE");
