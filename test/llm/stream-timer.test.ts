@@ -1,6 +1,7 @@
 /** timeStream: timing, outcomes, closing the source, and chunks passed through unchanged. */
 import { describe, expect, test } from "bun:test";
-import { nearestRank, timeStream } from "../../src/llm/stream-timer.ts";
+import fc from "fast-check";
+import { nearestRank, rankOf, selectRank, timeStream } from "../../src/llm/stream-timer.ts";
 import { FakeStep } from "./fake-target.ts";
 
 /** Yields `chunks`, waiting `gaps[i]` ms before chunk i; records whether its `finally` ran. */
@@ -210,5 +211,32 @@ describe("nearestRank", () => {
     expect(nearestRank([1, 2], 50)).toBe(1);
     expect(nearestRank([1, 2], 90)).toBe(2);
     expect(nearestRank([7], 0)).toBe(7);
+  });
+});
+
+describe("inter-chunk percentiles by selection", () => {
+  test("selectRank gives the nearest-rank value of the sorted gaps, p90 after p50 included", () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.oneof(fc.integer({ min: 0, max: 5 }), fc.double({ min: 0, max: 1e6, noNaN: true })), {
+          minLength: 1,
+          maxLength: 300,
+        }),
+        fc.integer({ min: 1, max: 100 }),
+        (values, p) => {
+          const sorted = Float64Array.from(values).sort();
+          const work = Float64Array.from(values);
+          const r50 = rankOf(work.length, 50);
+          expect(selectRank(work, r50, 0)).toBe(nearestRank(sorted, 50));
+          expect(selectRank(work, rankOf(work.length, Math.max(50, p)), r50 - 1)).toBe(
+            nearestRank(sorted, Math.max(50, p)),
+          );
+          expect(selectRank(Float64Array.from(values), rankOf(values.length, p), 0)).toBe(
+            nearestRank(sorted, p),
+          );
+        },
+      ),
+      { numRuns: 500 },
+    );
   });
 });
