@@ -6,21 +6,22 @@
  */
 import { runCore } from "./core.bench.ts";
 import { runJournal } from "./journal.bench.ts";
-import { printTable, type Table, verdictsOf } from "./lib/measure.ts";
+import { printTable, type Table, type Verdict, verdictsOf } from "./lib/measure.ts";
 import { describeMachine } from "./lib/system.ts";
 import { run as runLlm } from "./llm.bench.ts";
 import { runStore } from "./store.bench.ts";
 
 export interface Suite {
   name: string;
-  run: () => Promise<Table[]>;
+  /** Measures and returns its tables (or, for a suite that prints its own, its verdicts). */
+  run: () => Promise<Table[] | { printed: Verdict[] }>;
 }
 
 export const suites: Suite[] = [
   { name: "core", run: runCore },
   { name: "journal", run: runJournal },
   // The LLM suite prints its own table.
-  { name: "llm", run: async () => (await runLlm(), []) },
+  { name: "llm", run: async () => ({ printed: await runLlm() }) },
   { name: "store", run: runStore },
 ];
 
@@ -42,16 +43,19 @@ async function main(argv: readonly string[]): Promise<number> {
       "figure (above 1: session-metrics is faster or smaller). Targets come from DESIGN.md and the issues.\n",
   );
   const all: Table[] = [];
+  const printed: Verdict[] = [];
   for (const suite of selected) {
     const started = performance.now();
     console.log(`## Suite: ${suite.name}\n`);
-    const tables = await suite.run();
-    for (const table of tables) printTable(table);
-    all.push(...tables);
+    const result = await suite.run();
+    if (Array.isArray(result)) {
+      for (const table of result) printTable(table);
+      all.push(...result);
+    } else printed.push(...result.printed);
     process.stderr.write(`[${suite.name}] done in ${((performance.now() - started) / 1000).toFixed(1)} s\n`);
   }
 
-  const verdicts = verdictsOf(all);
+  const verdicts = [...verdictsOf(all), ...printed];
   const missed = verdicts.filter((v) => !v.pass);
   console.log(`**Targets: ${verdicts.length - missed.length} of ${verdicts.length} met.**`);
   for (const v of missed) console.log(`- ❌ missed: ${v.text}`);

@@ -12,6 +12,7 @@ import type { StepRecorder, Usage } from "../src/core/types.ts";
 import { createPriceTable, estimateCost } from "../src/llm/pricing.ts";
 import { timeStream } from "../src/llm/stream-timer.ts";
 import { fromAnthropicUsage, fromOpenAIChatUsage } from "../src/llm/usage.ts";
+import { type Verdict, verdict } from "./lib/measure.ts";
 
 const CHUNKS = 1_000_000;
 const STREAM_ROUNDS = 7;
@@ -183,7 +184,9 @@ const ns = (v: number) => `${v.toFixed(1)} ns`;
 const mark = (v: number, limit: number) => (v <= limit ? "✅" : "❌");
 
 /** Runs the LLM benchmarks and prints markdown tables to stdout. */
-export async function run(): Promise<void> {
+/** Prints the suite's tables; returns its targets' verdicts for the run's tally. */
+export async function run(): Promise<Verdict[]> {
+  const verdicts: Verdict[] = [];
   log(`timeStream over ${CHUNKS.toLocaleString("en-US")} chunks × ${STREAM_ROUNDS} rounds`);
   const s = await streamOverhead();
   const clock = clockRead();
@@ -196,6 +199,7 @@ export async function run(): Promise<void> {
   console.log(
     `| **overhead** (timeStream − raw, same round) | **${ns(s.overhead.median)}** | ${ns(s.overhead.min)} | ≤ 100 ns | ${mark(s.overhead.median, 100)} |`,
   );
+  verdicts.push(verdict(`timeStream overhead per chunk (median): ≤ 100 ns`, s.overhead.median <= 100));
   console.log(
     `| floor: a bare pass-through wrapper (one promise reaction, no timing) − raw | ${ns(s.floorOverhead.median)} | ${ns(s.floorOverhead.min)} | | |`,
   );
@@ -209,9 +213,12 @@ export async function run(): Promise<void> {
   console.log("### Usage normaliser + estimateCost, per call\n");
   console.log("| subject | median ns/call | min ns/call | target | verdict (median) |");
   console.log("|---|---:|---:|---:|:---:|");
-  for (const [name, r] of Object.entries(calls))
+  for (const [name, r] of Object.entries(calls)) {
     console.log(`| ${name} | ${ns(r.median)} | ${ns(r.min)} | ≤ 1,000 ns | ${mark(r.median, 1000)} |`);
+    verdicts.push(verdict(`${name} (median): ≤ 1,000 ns`, r.median <= 1000));
+  }
   console.log("");
+  return verdicts;
 }
 
 if (import.meta.main) await run();
