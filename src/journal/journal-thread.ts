@@ -6,20 +6,22 @@
  * `lost` marker all behave the same on either side.
  */
 
-import { phaseCountFields, quote, toolCallFields } from "./line-codec.ts";
 import type { Logger } from "./reader.ts";
 import {
   ACCEPTED_BATCH,
+  addNames,
   type BatchRequest,
   DONE_TOKEN,
+  decodeBatch,
   type ErrorParts,
   FSYNCS,
+  IDLE,
+  OPENED,
   type OpenRequest,
-  PHASE_COUNT_TYPES,
-  STRIDE,
-  TEXT_CODE,
+  STATE,
   type ThreadReply,
   type ThreadRequest,
+  WRITING,
 } from "./thread-protocol.ts";
 import { JournalWriter } from "./writer.ts";
 
@@ -60,7 +62,10 @@ interface ErrorLike {
 
 function errorParts(error: unknown): ErrorParts {
   const e = (typeof error === "object" && error !== null ? error : {}) as ErrorLike;
-  const c = (typeof e.cause === "object" && e.cause !== null ? e.cause : undefined) as ErrorLike | undefined;
+  // The system error at the bottom of the chain (a loss's cause is the write failure, whose
+  // cause is the ENOSPC itself).
+  let c = (typeof e.cause === "object" && e.cause !== null ? e.cause : undefined) as ErrorLike | undefined;
+  while (typeof c?.cause === "object" && c.cause !== null) c = c.cause as ErrorLike;
   return {
     message: String(e.message ?? error),
     code: typeof e.code === "string" ? e.code : undefined,
@@ -85,35 +90,25 @@ function open(request: OpenRequest): void {
     maxPendingBytes: request.maxPendingBytes,
     logger: loggerFor(request.id),
     onFsync: () => Atomics.add(control, FSYNCS, 1),
+    // Every touch of the file first claims it; once the event loop has revoked it, never again.
+    guard: {
+      enter: () => Atomics.compareExchange(control, STATE, IDLE, WRITING) === IDLE,
+      exit: () => {
+        Atomics.compareExchange(control, STATE, WRITING, IDLE);
+        Atomics.notify(control, STATE);
+      },
+    },
   });
   journals.set(request.id, { writer, control, names: [] });
-}
-
-/** The batch's events as encoded fields (`encodeEventFields`), in order. */
-export function decodeBatch(request: BatchRequest, names: string[]): string[] {
-  for (const name of request.names) names.push(quote(name));
-  const { nums, count, texts } = request;
-  const fields = new Array<string>(count);
-  for (let k = 0, i = 0; k < count; k++, i += STRIDE) {
-    const code = nums[i]!;
-    if (code >= 0)
-      fields[k] = toolCallFields(nums[i + 1]!, nums[i + 2]!, names[code]!, nums[i + 3] === 1, nums[i + 4]!);
-    else if (code === TEXT_CODE) fields[k] = texts[nums[i + 3]!]!;
-    else
-      fields[k] = phaseCountFields(
-        PHASE_COUNT_TYPES[-1 - code]!,
-        nums[i + 1]!,
-        nums[i + 2]!,
-        names[nums[i + 3]!]!,
-      );
-  }
-  return fields;
+  Atomics.store(control, OPENED, 1);
+  Atomics.notify(control, OPENED);
 }
 
 function accept(request: BatchRequest): void {
   const journal = journals.get(request.id);
   if (journal === undefined) return;
-  const fields = decodeBatch(request, journal.names);
+  addNames(journal.names, request.names);
+  const fields = decodeBatch(request.nums, request.count, request.texts, journal.names);
   if (fields.length > 0) journal.writer.appendGroup(fields, request.nums[1]!);
   Atomics.store(journal.control, ACCEPTED_BATCH, request.batch);
   Atomics.notify(journal.control, ACCEPTED_BATCH);

@@ -8,6 +8,7 @@
  * used in it, and the numbers refer to them by index.
  */
 import { PHASE_COUNTERS, type PhaseCountType } from "../core/events.ts";
+import { phaseCountFields, quote, toolCallFields } from "./line-codec.ts";
 import type { Durability } from "./writer.ts";
 
 /** Numbers per event: code, seq, ts, a, b. */
@@ -27,7 +28,17 @@ export const PHASE_COUNT_CODES: Readonly<Record<string, number>> = Object.fromEn
 export const ACCEPTED_BATCH = 0; // last batch the thread has written (or, on a refusing disk, queued)
 export const DONE_TOKEN = 1; // last synchronous request (`write`, `flushSync`) the thread finished
 export const FSYNCS = 2; // fsyncs of the journal that succeeded
-export const CONTROL_SLOTS = 3;
+/**
+ * Who may touch the file: the thread sets WRITING around each write (from IDLE); the event loop
+ * sets REVOKED (from IDLE) when it takes the journal over from a thread that failed, after which
+ * the thread never touches the file again.
+ */
+export const STATE = 3;
+export const OPENED = 4; // 1 once the thread has opened the journal (it is up and running)
+export const CONTROL_SLOTS = 5;
+export const IDLE = 0;
+export const WRITING = 1;
+export const REVOKED = 2;
 
 export interface OpenRequest {
   op: "open";
@@ -76,3 +87,35 @@ export interface ErrorParts {
 export type ThreadReply =
   | { op: "done"; id: number; token: number; error?: ErrorParts }
   | { op: "log"; id: number; level: "warn" | "error"; message: string };
+
+/**
+ * A batch's events as encoded fields (`encodeEventFields`), in order, from `from` on; `names`
+ * are the journal's names as JSON strings (the batch's new names appended first).
+ */
+export function decodeBatch(
+  nums: Float64Array,
+  count: number,
+  texts: readonly string[],
+  names: readonly string[],
+): string[] {
+  const fields = new Array<string>(count);
+  for (let k = 0, i = 0; k < count; k++, i += STRIDE) {
+    const code = nums[i]!;
+    if (code >= 0)
+      fields[k] = toolCallFields(nums[i + 1]!, nums[i + 2]!, names[code]!, nums[i + 3] === 1, nums[i + 4]!);
+    else if (code === TEXT_CODE) fields[k] = texts[nums[i + 3]!]!;
+    else
+      fields[k] = phaseCountFields(
+        PHASE_COUNT_TYPES[-1 - code]!,
+        nums[i + 1]!,
+        nums[i + 2]!,
+        names[nums[i + 3]!]!,
+      );
+  }
+  return fields;
+}
+
+/** Appends JSON strings of `names` to `quoted`. */
+export function addNames(quoted: string[], names: readonly string[]): void {
+  for (const name of names) quoted.push(quote(name));
+}

@@ -39,6 +39,12 @@ export interface JournalWriterOptions {
   fd?: number;
   /** Called after each fsync of the journal that succeeded. */
   onFsync?: () => void;
+  /**
+   * Claimed around every write and truncation (the journal thread's file may be taken over by
+   * the event loop). When `enter()` refuses, the writer has lost the file: it drops its queue,
+   * stops, and leaves the descriptor to whoever took it.
+   */
+  guard?: { enter(): boolean; exit(): void };
 }
 
 /** What a collector needs of its journal, written on the event loop or on the journal thread. */
@@ -79,6 +85,9 @@ export class JournalWriter implements JournalAppender {
   readonly writtenOn = "event-loop";
   #fsyncs = 0;
   readonly #onFsync: (() => void) | undefined;
+  readonly #guard: { enter(): boolean; exit(): void } | undefined;
+  /** The file was taken over (see `guard`): never touch it again, nor close its descriptor. */
+  #revoked = false;
   #fd: number;
   #offset: number;
   /** Events not yet written, or their encoded bodies when encoded early. */
@@ -113,6 +122,7 @@ export class JournalWriter implements JournalAppender {
     this.#logger = options.logger;
     this.#offset = offset;
     this.#onFsync = options.onFsync;
+    this.#guard = options.guard;
     this.#fd = options.fd ?? openJournal(path);
   }
 
@@ -160,6 +170,15 @@ export class JournalWriter implements JournalAppender {
       this.#pending.push(f);
       this.#pendingBytes += f.length + CHECKSUM_BYTES;
     }
+    if (this.#failure !== undefined) {
+      // The disk refuses: the retry (with its backoff) writes the queue, as for append(); only
+      // the bound makes a write happen now.
+      if (this.#pendingBytes >= this.#maxPendingBytes) {
+        this.#writePending();
+        if (this.#pendingBytes >= this.#maxPendingBytes) this.#shed();
+      }
+      return;
+    }
     this.#writePending();
     if (this.#pending.length === 0) {
       if (this.durability === "group") this.#fsync().catch(() => {}); // reported in #fsync
@@ -190,7 +209,7 @@ export class JournalWriter implements JournalAppender {
     } finally {
       this.#closed = true;
       this.#clearTimer();
-      fs.closeSync(this.#fd);
+      if (!this.#revoked) fs.closeSync(this.#fd);
     }
   }
 
@@ -203,6 +222,7 @@ export class JournalWriter implements JournalAppender {
   flushSync(): void {
     if (this.#closed) return;
     this.#writePending();
+    if (this.#closed) return; // taken over meanwhile
     if (this.durability !== "buffered") {
       fs.fsyncSync(this.#fd);
       this.#fsynced();
@@ -243,6 +263,23 @@ export class JournalWriter implements JournalAppender {
   /** Writes every queued line in one write; on failure truncates back and schedules a retry. */
   #writePending(): void {
     if ((this.#pending.length === 0 && this.#lost === undefined) || this.#closed) return;
+    if (this.#guard === undefined) return this.#writeClaimed();
+    if (!this.#guard.enter()) {
+      this.#revoked = true;
+      this.#closed = true;
+      this.#pending = [];
+      this.#pendingBytes = 0;
+      this.#clearTimer();
+      return;
+    }
+    try {
+      this.#writeClaimed();
+    } finally {
+      this.#guard.exit();
+    }
+  }
+
+  #writeClaimed(): void {
     const fields = this.#pending.map((item) => (typeof item === "string" ? item : encodeEventFields(item)));
     const lost = this.#lost;
     // The marker takes the first lost seq and says how many follow, so seq stays checkable.

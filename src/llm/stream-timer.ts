@@ -197,7 +197,7 @@ export function selectRank(values: Float64Array, rank: number, from: number): nu
     const a = values[lo]!;
     const b = values[mid]!;
     const c = values[hi]!;
-    const pivot = a < b ? (b < c ? b : a < c ? c : a) : a < c ? a : b < c ? c : b;
+    const pivot = Math.max(Math.min(a, b), Math.min(Math.max(a, b), c)); // median of three
     let i = lo;
     let j = hi;
     while (i <= j) {

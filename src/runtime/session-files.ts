@@ -7,7 +7,7 @@ import { join } from "node:path";
 import type { MetricEvent } from "../core/events.ts";
 import { acquireSessionLock } from "../journal/lock.ts";
 import { JOURNAL_FILE, type JournalScan, type Logger, recoverJournal } from "../journal/reader.ts";
-import { journalThreadEntry, ThreadedJournalWriter } from "../journal/thread-writer.ts";
+import { journalThreadUsable, ThreadedJournalWriter } from "../journal/thread-writer.ts";
 import { type Durability, type JournalAppender, JournalWriter } from "../journal/writer.ts";
 import { writeFileAtomic, writeFileAtomicSync } from "../store/atomic-file.ts";
 import { CoalescingWriter } from "../store/coalescing-writer.ts";
@@ -53,7 +53,7 @@ export class SessionFiles {
       this.#release.push(acquireSessionLock(sessionDir, sessionId));
       if (options.journal) {
         this.scan = recoverJournal(sessionDir, options.replay ?? (() => {}), options.logger);
-        const threaded = options.journalThread !== false && journalThreadEntry() !== null;
+        const threaded = options.journalThread !== false && journalThreadUsable();
         const Writer = threaded ? ThreadedJournalWriter : JournalWriter;
         const journal = new Writer(join(sessionDir, JOURNAL_FILE), this.scan.validBytes, {
           durability: options.durability,

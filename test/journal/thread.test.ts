@@ -4,7 +4,7 @@
  * awaiting anything, and the event-loop fallback for a bundle shipped without the thread module.
  */
 import { afterAll, describe, expect, setDefaultTimeout, test } from "bun:test";
-import { readdirSync } from "node:fs";
+import { readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { Collector } from "../../src/collector.ts";
 import {
@@ -83,6 +83,9 @@ describe("the journal thread", () => {
     expect(lines.events).toHaveLength(1 + 10_000 + 777);
     expect(lines.tail.length).toBe(0);
     expect(c.journalStats()?.fsyncs).toBeGreaterThan(0);
+    // Nothing is pending once it is all on disk.
+    await c.sync();
+    expect(c.journalStats()?.pendingBytes).toBe(0);
     await c.stop();
   });
 
@@ -109,6 +112,51 @@ describe("the journal thread", () => {
       expect(lines.events).toHaveLength(1 + 50_000 + 50);
       expect(seqsAreGapFree(lines.events)).toBe(true);
     });
+
+  test("a thread that stops mid-run: the event loop takes the journal over and nothing is lost", async () => {
+    const sessionsDir = temps.make("takeover");
+    const child = track(
+      Bun.spawn([process.execPath, fixture("takeover-writer.ts"), sessionsDir], {
+        stdout: "pipe",
+        stderr: "pipe",
+      }),
+    );
+    const [out, err, code] = await Promise.all([
+      new Response(child.stdout).text(),
+      new Response(child.stderr).text(),
+      child.exited,
+    ]);
+    expect(err).toBe("");
+    expect(code).toBe(0);
+    const report = JSON.parse(out) as { before: string; after: string; later: string; errors: string[] };
+    expect([report.before, report.after, report.later]).toEqual(["thread", "event-loop", "event-loop"]);
+    expect(report.errors).toHaveLength(1);
+    expect(report.errors[0]).toContain("the journal thread failed (stopped on request)");
+    expect(report.errors[0]).toContain("written on the event loop from now on; nothing was lost");
+    // Batches were in flight when the thread stopped: they were written from the kept copies.
+    expect(Number(/\((\d+) bytes were still with it\)/.exec(report.errors[0]!)?.[1])).toBeGreaterThan(0);
+    const a = checkLines(readBytes(join(sessionsDir, "a", JOURNAL)));
+    expect(a.bad).toEqual([]);
+    expect(a.tail.length).toBe(0);
+    expect(a.events).toHaveLength(1 + 40_000);
+    expect(a.events.some((e) => e.type === "lost")).toBe(false);
+    expect(seqsAreGapFree(a.events)).toBe(true);
+    expect(checkLines(readBytes(join(sessionsDir, "b", JOURNAL))).events).toHaveLength(1 + 1000);
+  });
+
+  test("a thread module that fails to load: the exit hook takes over and the journal is whole", async () => {
+    const outdir = temps.make("bundle-broken-thread");
+    const bundle = await bundleFixture("exit-writer.ts", outdir);
+    writeFileSync(join(outdir, "journal-thread.js"), 'throw new Error("broken on purpose");\n');
+    const sessionsDir = temps.make("broken-thread-sessions");
+    const result = Bun.spawnSync([process.execPath, bundle, sessionsDir, "b", "5000", "exit"]);
+    expect(JSON.parse(result.stdout.toString())).toEqual({ writtenOn: "thread" });
+    expect(result.stderr.toString()).toContain("written on the event loop from now on; nothing was lost");
+    const lines = checkLines(readBytes(join(sessionsDir, "b", JOURNAL)));
+    expect(lines.bad).toEqual([]);
+    expect(lines.events).toHaveLength(1 + 5000 + 5);
+    expect(seqsAreGapFree(lines.events)).toBe(true);
+  });
 
   test("a bundle shipped without the thread module journals on the event loop", async () => {
     const outdir = temps.make("bundle-without-thread");
