@@ -110,7 +110,7 @@ export class Collector extends Recorder implements AsyncDisposable {
     this.#files = files;
     this.seq = files.scan.lastSeq;
     const journal = files.journal;
-    if (journal !== undefined) this.listeners = [(event) => journal.append(event)];
+    this.journal = journal;
     this.#sinks = [...(options.sinks ?? [])];
     if (this.#sinks.length > 0) this.freezeEvents = true;
     for (const sink of this.#sinks)
@@ -250,6 +250,7 @@ export class Collector extends Recorder implements AsyncDisposable {
     for (const close of this.#closePorts) close();
     this.#closePorts = [];
     this.listeners = [];
+    this.journal = undefined;
     const sinks = this.#sinks;
     this.#sinks = [];
     await Promise.all([this.#files?.close(), ...sinks.map((sink) => sink.close())]);

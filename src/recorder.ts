@@ -38,6 +38,7 @@ import {
 } from "./core/validate.ts";
 import { ValidationError } from "./errors.ts";
 import { builtinTable, type PriceTable } from "./llm/pricing.ts";
+import type { EventJournal } from "./sink.ts";
 import { TurnHandle, type TurnSink } from "./turns.ts";
 
 export interface RecorderOptions {
@@ -67,6 +68,8 @@ export class Recorder {
   protected readonly onDropped: ((error: ValidationError) => void) | undefined;
   protected readonly priceTable: PriceTable | undefined;
   protected listeners: EventListener[] = [];
+  /** The journal takes every event before the listeners (see {@link EventJournal}). */
+  protected journal: EventJournal | undefined;
   protected seq = 0;
   protected stoppedFlag = false;
   /** Set once code outside the library sees events (subscribers, sinks): events are then frozen. */
@@ -117,11 +120,11 @@ export class Recorder {
     const ts = this.clock();
     applyToolCall(this.state, tool, success, ms, ts);
     const seq = ++this.seq;
-    if (this.listeners.length > 0) {
+    if (this.listeners.length > 0 || (eventDetails !== undefined && this.journal !== undefined)) {
       const event: EventBody = { type: "tool_call", name, success, durationMs: ms };
       if (eventDetails !== undefined) event.details = eventDetails;
       this.emit(event, seq, ts);
-    }
+    } else this.journal?.appendToolCall(seq, ts, name, success, ms);
   }
 
   /**
@@ -370,7 +373,9 @@ export class Recorder {
       return this.reject(method, `phase ${JSON.stringify(phase)} counter is at 2^53−1`);
     const ts = this.clock();
     applyPhaseCount(this.state, phase, PHASE_COUNTERS[type], ts);
-    this.applied({ type, phase }, ts);
+    if (this.listeners.length > 0) return this.applied({ type, phase }, ts);
+    const seq = ++this.seq;
+    this.journal?.appendPhaseCount(type, seq, ts, phase);
   }
 
   protected recordLLM(
@@ -420,7 +425,7 @@ export class Recorder {
       return this.reject(method, `${tooLarge} of phase ${JSON.stringify(phase)} would pass its limit`);
     applyLLM(this.state, phase, normalized, cost ?? 0, promptHash, truncated, ts, unpriced);
     const seq = ++this.seq;
-    if (this.listeners.length > 0) {
+    if (this.listeners.length > 0 || this.journal !== undefined) {
       const event: EventBody = { type: "llm", phase, usage: normalized, cost: cost ?? 0 };
       if (promptHash !== "") event.promptHash = promptHash;
       if (truncated) event.truncated = true;
@@ -446,7 +451,7 @@ export class Recorder {
 
   protected applied(body: EventBody, ts: number): void {
     const seq = ++this.seq;
-    if (this.listeners.length > 0) this.emit(body, seq, ts);
+    if (this.listeners.length > 0 || this.journal !== undefined) this.emit(body, seq, ts);
   }
 
   protected emit(body: EventBody, seq: number, ts: number): void {
@@ -456,6 +461,7 @@ export class Recorder {
     event.ts = ts;
     // The journal encodes events after this call returns: a subscriber must not be able to change them.
     if (this.freezeEvents) deepFreeze(event);
+    this.journal?.append(event);
     for (const listener of this.listeners) listener(event);
   }
 

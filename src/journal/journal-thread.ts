@@ -6,19 +6,21 @@
  * `lost` marker all behave the same on either side.
  */
 
+import { LineBytes, quotedNameBytes } from "./line-bytes.ts";
 import type { Logger } from "./reader.ts";
 import {
   ACCEPTED_BATCH,
-  addNames,
   type BatchRequest,
   DONE_TOKEN,
-  decodeBatch,
   type ErrorParts,
   FSYNCS,
   IDLE,
   OPENED,
   type OpenRequest,
+  PHASE_COUNT_TYPES,
   STATE,
+  STRIDE,
+  TEXT_CODE,
   type ThreadReply,
   type ThreadRequest,
   WRITING,
@@ -28,8 +30,8 @@ import { JournalWriter } from "./writer.ts";
 interface OpenJournal {
   writer: JournalWriter;
   control: Int32Array;
-  /** Names as JSON strings, by the index the batches use. */
-  names: string[];
+  /** Names as JSON strings in UTF-8, by the index the batches use. */
+  names: Uint8Array[];
 }
 
 /** This worker's own scope (the DOM typings do not describe a worker's global here). */
@@ -39,6 +41,8 @@ const scope = globalThis as unknown as {
 };
 
 const journals = new Map<number, OpenJournal>();
+/** Where batches are turned into lines (one at a time: the thread is single). */
+const lines = new LineBytes();
 
 function reply(message: ThreadReply): void {
   scope.postMessage(message);
@@ -107,9 +111,16 @@ function open(request: OpenRequest): void {
 function accept(request: BatchRequest): void {
   const journal = journals.get(request.id);
   if (journal === undefined) return;
-  addNames(journal.names, request.names);
-  const fields = decodeBatch(request.nums, request.count, request.texts, journal.names);
-  if (fields.length > 0) journal.writer.appendGroup(fields, request.nums[1]!);
+  for (const name of request.names) journal.names.push(quotedNameBytes(name));
+  const { nums, count, texts } = request;
+  const names = journal.names;
+  for (let k = 0, i = 0; k < count; k++, i += STRIDE) {
+    const code = nums[i]!;
+    if (code >= 0) lines.toolCall(nums[i + 1]!, nums[i + 2]!, names[code]!, nums[i + 3] === 1, nums[i + 4]!);
+    else if (code === TEXT_CODE) lines.fields(texts[nums[i + 3]!]!);
+    else lines.phaseCount(PHASE_COUNT_TYPES[-1 - code]!, nums[i + 1]!, nums[i + 2]!, names[nums[i + 3]!]!);
+  }
+  if (count > 0) journal.writer.appendFramed(lines.take(), count, nums[1]!);
   Atomics.store(journal.control, ACCEPTED_BATCH, request.batch);
   Atomics.notify(journal.control, ACCEPTED_BATCH);
 }

@@ -8,7 +8,7 @@
  * used in it, and the numbers refer to them by index.
  */
 import { PHASE_COUNTERS, type PhaseCountType } from "../core/events.ts";
-import { phaseCountFields, quote, toolCallFields } from "./line-codec.ts";
+import { phaseCountFields, toolCallFields } from "./line-codec.ts";
 import type { Durability } from "./writer.ts";
 
 /** Numbers per event: code, seq, ts, a, b. */
@@ -113,9 +113,4 @@ export function decodeBatch(
       );
   }
   return fields;
-}
-
-/** Appends JSON strings of `names` to `quoted`. */
-export function addNames(quoted: string[], names: readonly string[]): void {
-  for (const name of names) quoted.push(quote(name));
 }

@@ -15,7 +15,7 @@
  * written are marked in the journal by a `lost` line and reported by the next `sync()`.
  */
 import { dirname } from "node:path";
-import type { MetricEvent } from "../core/events.ts";
+import type { MetricEvent, PhaseCountType } from "../core/events.ts";
 import { StorageError } from "../errors.ts";
 import { fs } from "../runtime/lazy-node.ts";
 import { encodeEventFields, quote } from "./line-codec.ts";
@@ -249,6 +249,18 @@ export class ThreadedJournalWriter implements JournalAppender {
     }
   }
 
+  appendToolCall(seq: number, ts: number, name: string, success: boolean, durationMs: number): void {
+    if (this.#closing !== undefined) return;
+    if (this.#inline !== undefined) return this.#inline.appendToolCall(seq, ts, name, success, durationMs);
+    this.#put(this.#nameIndex(name), seq, ts, success ? 1 : 0, durationMs, null);
+  }
+
+  appendPhaseCount(type: PhaseCountType, seq: number, ts: number, phase: string): void {
+    if (this.#closing !== undefined) return;
+    if (this.#inline !== undefined) return this.#inline.appendPhaseCount(type, seq, ts, phase);
+    this.#put(PHASE_COUNT_CODES[type]!, seq, ts, this.#nameIndex(phase), 0, null);
+  }
+
   sync(): Promise<void> {
     if (this.#closing !== undefined) return this.#closing;
     return this.#request("sync");
@@ -291,8 +303,9 @@ export class ThreadedJournalWriter implements JournalAppender {
   takeOver(why: StorageError): void {
     if (this.#inline !== undefined) return;
     this.#revoke();
-    const accepted = this.#settleAccepted();
+    this.#settleAccepted();
     let lost = "";
+    let rewritten = 0;
     try {
       const scan = recoverJournal(dirname(this.path), () => {}, this.#logger);
       this.#fsyncsBefore = Atomics.load(this.#control, FSYNCS);
@@ -329,6 +342,7 @@ export class ThreadedJournalWriter implements JournalAppender {
             } else firstSeq = seq;
           }
           fields.push(decoded[k]!);
+          rewritten++;
           next = seq + 1;
         }
       }
@@ -348,7 +362,7 @@ export class ThreadedJournalWriter implements JournalAppender {
     if (this.#timer !== undefined) clearTimeout(this.#timer);
     this.#timer = undefined;
     this.#logger.error(
-      `[session-metrics] [journal] ${this.path}: ${why.message.replace(/^\[session-metrics\] /, "")}; this journal is written on the event loop from now on${lost || `; nothing was lost (${accepted} bytes were still with it)`}`,
+      `[session-metrics] [journal] ${this.path}: ${why.message.replace(/^\[session-metrics\] /, "")}; this journal is written on the event loop from now on${lost || "; nothing was lost"} (${rewritten} events it had not written were written here)`,
     );
     // Whoever waits for the thread now waits for the event-loop writer.
     for (const waiter of this.#waiters.values()) {

@@ -13,9 +13,10 @@
  * success never leaves a bad line mid-file; the lines stay queued and are retried with backoff.
  */
 
-import type { MetricEvent } from "../core/events.ts";
+import type { MetricEvent, PhaseCountType } from "../core/events.ts";
 import { errnoCode, StorageError } from "../errors.ts";
 import { fs } from "../runtime/lazy-node.ts";
+import type { EventJournal } from "../sink.ts";
 import { encodeEventFields, linesBuffer } from "./line-codec.ts";
 import type { Logger } from "./reader.ts";
 
@@ -48,7 +49,7 @@ export interface JournalWriterOptions {
 }
 
 /** What a collector needs of its journal, written on the event loop or on the journal thread. */
-export interface JournalAppender {
+export interface JournalAppender extends EventJournal {
   readonly path: string;
   readonly durability: Durability;
   /** Bytes recorded but not yet written (small events are estimated). */
@@ -67,6 +68,12 @@ export interface JournalAppender {
   writeQueued(): void;
   /** For exit handlers: write what is queued, synchronously, and fsync. */
   flushSync(): void;
+}
+
+/** Whole journal lines, checksums and newlines included (`LineBytes`), for `count` events. */
+interface FramedLines {
+  bytes: Uint8Array;
+  count: number;
 }
 
 interface Waiter {
@@ -91,7 +98,9 @@ export class JournalWriter implements JournalAppender {
   #fd: number;
   #offset: number;
   /** Events not yet written, or their encoded bodies when encoded early. */
-  #pending: (MetricEvent | string)[] = [];
+  #pending: (MetricEvent | string | FramedLines)[] = [];
+  /** Events in `#pending` (a framed chunk holds many). */
+  #pendingEvents = 0;
   #pendingBytes = 0;
   #timer: ReturnType<typeof setTimeout> | undefined;
   #immediate = false;
@@ -144,6 +153,7 @@ export class JournalWriter implements JournalAppender {
   append(event: MetricEvent): void {
     if (this.#closed) return;
     if (this.#pending.length === 0) this.#pendingFirstSeq = event.seq;
+    this.#pendingEvents++;
     if (event.type === "tool_call" && event.details === undefined) {
       this.#pending.push(event);
       this.#pendingBytes += ESTIMATED_SMALL_EVENT_BYTES;
@@ -159,6 +169,14 @@ export class JournalWriter implements JournalAppender {
     else if (this.#timer === undefined && !this.#immediate) this.#schedule(this.#groupDelayMs);
   }
 
+  appendToolCall(seq: number, ts: number, name: string, success: boolean, durationMs: number): void {
+    this.append({ v: 1, seq, ts, type: "tool_call", name, success, durationMs });
+  }
+
+  appendPhaseCount(type: PhaseCountType, seq: number, ts: number, phase: string): void {
+    this.append({ v: 1, seq, ts, type, phase });
+  }
+
   /**
    * Queues events already encoded (`encodeEventFields`; the first has seq `firstSeq`) and writes
    * the queue as one group now: the journal thread's entry, where events arrive grouped already.
@@ -170,6 +188,24 @@ export class JournalWriter implements JournalAppender {
       this.#pending.push(f);
       this.#pendingBytes += f.length + CHECKSUM_BYTES;
     }
+    this.#pendingEvents += fields.length;
+    this.#afterGroup();
+  }
+
+  /**
+   * {@link appendGroup} for lines already framed (checksums and newlines included; `count`
+   * events from seq `firstSeq`): the journal thread encodes straight into bytes.
+   */
+  appendFramed(bytes: Uint8Array, count: number, firstSeq: number): void {
+    if (this.#closed || count === 0) return;
+    if (this.#pending.length === 0) this.#pendingFirstSeq = firstSeq;
+    this.#pending.push({ bytes, count });
+    this.#pendingBytes += bytes.length;
+    this.#pendingEvents += count;
+    this.#afterGroup();
+  }
+
+  #afterGroup(): void {
     if (this.#failure !== undefined) {
       // The disk refuses: the retry (with its backoff) writes the queue, as for append(); only
       // the bound makes a write happen now.
@@ -268,6 +304,7 @@ export class JournalWriter implements JournalAppender {
       this.#revoked = true;
       this.#closed = true;
       this.#pending = [];
+      this.#pendingEvents = 0;
       this.#pendingBytes = 0;
       this.#clearTimer();
       return;
@@ -280,12 +317,23 @@ export class JournalWriter implements JournalAppender {
   }
 
   #writeClaimed(): void {
-    const fields = this.#pending.map((item) => (typeof item === "string" ? item : encodeEventFields(item)));
     const lost = this.#lost;
     // The marker takes the first lost seq and says how many follow, so seq stays checkable.
-    if (lost !== undefined)
-      fields.unshift(`{"v":1,"seq":${lost.seq},"ts":${lost.ts},"type":"lost","count":${lost.count}`);
-    const data = linesBuffer(fields);
+    let fields: string[] =
+      lost === undefined
+        ? []
+        : [`{"v":1,"seq":${lost.seq},"ts":${lost.ts},"type":"lost","count":${lost.count}`];
+    const parts: Uint8Array[] = [];
+    for (const item of this.#pending) {
+      if (typeof item === "string") fields.push(item);
+      else if ("bytes" in item) {
+        if (fields.length > 0) parts.push(linesBuffer(fields));
+        fields = [];
+        parts.push(item.bytes);
+      } else fields.push(encodeEventFields(item));
+    }
+    if (fields.length > 0) parts.push(linesBuffer(fields));
+    const data = parts.length === 1 ? parts[0]! : Buffer.concat(parts);
     let written = 0;
     try {
       while (written < data.length) written += fs.writeSync(this.#fd, data, written);
@@ -295,6 +343,7 @@ export class JournalWriter implements JournalAppender {
     }
     this.#offset += data.length;
     this.#pending = [];
+    this.#pendingEvents = 0;
     this.#pendingBytes = 0;
     this.#clearTimer();
     if (this.#failure !== undefined) {
@@ -320,7 +369,7 @@ export class JournalWriter implements JournalAppender {
     }
     const first = this.#failure === undefined;
     this.#failure = new StorageError(
-      `[journal] could not append ${this.#pending.length} events to ${this.path}: ${(error as Error).message}; kept them queued and will retry`,
+      `[journal] could not append ${this.#pendingEvents} events to ${this.path}: ${(error as Error).message}; kept them queued and will retry`,
       { cause: error, code: errnoCode(error), path: this.path },
     );
     if (first) this.#logger.error(this.#failure.message);
@@ -331,10 +380,11 @@ export class JournalWriter implements JournalAppender {
 
   /** Past the bound and the disk still refuses: drop the oldest lines, loudly. */
   #shed(): void {
-    const dropped = this.#pending.length;
+    const dropped = this.#pendingEvents;
     const seq = this.#lost?.seq ?? this.#pendingFirstSeq;
     const count = (this.#lost?.count ?? 0) + dropped;
     this.#pending = [];
+    this.#pendingEvents = 0;
     this.#pendingBytes = 0;
     const error = new StorageError(
       `[journal] ${this.path}: ${count} events (seq ${seq}–${seq + count - 1}) could not be written before the queue passed its bound of ${this.#maxPendingBytes} bytes; they are lost from the journal (METRICS.json still counts them). sync() fails until a marker of the loss is on disk`,

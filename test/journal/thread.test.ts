@@ -133,8 +133,10 @@ describe("the journal thread", () => {
     expect(report.errors).toHaveLength(1);
     expect(report.errors[0]).toContain("the journal thread failed (stopped on request)");
     expect(report.errors[0]).toContain("written on the event loop from now on; nothing was lost");
-    // Batches were in flight when the thread stopped: they were written from the kept copies.
-    expect(Number(/\((\d+) bytes were still with it\)/.exec(report.errors[0]!)?.[1])).toBeGreaterThan(0);
+    // Events were still with the event loop or in flight: they were written from the kept copies.
+    expect(
+      Number(/\((\d+) events it had not written were written here\)/.exec(report.errors[0]!)?.[1]),
+    ).toBeGreaterThan(0);
     const a = checkLines(readBytes(join(sessionsDir, "a", JOURNAL)));
     expect(a.bad).toEqual([]);
     expect(a.tail.length).toBe(0);
