@@ -80,6 +80,11 @@ export const PHASE_COUNTERS: Readonly<Record<PhaseCountType, PhaseCounter>> = {
   bisect_fail: "bisectFailCount",
 };
 
+/** Whether `type` names one of the phase counter events (`phase_transition`, `heal_trigger`, ...). */
+export function isPhaseCountType(type: unknown): type is PhaseCountType {
+  return typeof type === "string" && Object.hasOwn(PHASE_COUNTERS, type);
+}
+
 export type EventBody =
   /** A fresh start of the session: replay empties the state here (a new Go-style run). */
   | { type: "session_start"; sessionId: string; startedAt: number }

@@ -5,7 +5,7 @@
  * and a flip inside the crc digits themselves makes it mismatch too.
  */
 import type { EventDetails, MetricEvent, PhaseCountType } from "../core/events.ts";
-import { PHASE_COUNTERS } from "../core/events.ts";
+import { isPhaseCountType } from "../core/events.ts";
 import { sessionMetricsSchema } from "../store/metrics-file.ts";
 
 const CRC_PREFIX = ',"crc":"';
@@ -341,8 +341,7 @@ export function checkEvent(value: unknown): string | undefined {
     case "dropped":
       return typeof e.method === "string" && typeof e.reason === "string" ? undefined : "bad dropped";
     default:
-      if (typeof e.type === "string" && Object.hasOwn(PHASE_COUNTERS, e.type))
-        return isStr(e.phase) ? undefined : `bad ${e.type}`;
+      if (isPhaseCountType(e.type)) return isStr(e.phase) ? undefined : `bad ${e.type}`;
       return `unknown event type ${JSON.stringify(e.type)}`;
   }
 }

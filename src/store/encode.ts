@@ -5,7 +5,7 @@
  * keeps the backends identical), every number finite, and every integer column a safe integer.
  * Failures are `ValidationError`s naming the session, the event and the field.
  */
-import type { EventDetails, MetricEvent } from "../core/events.ts";
+import { type EventDetails, isPhaseCountType, type MetricEvent } from "../core/events.ts";
 import { assertSessionId } from "../core/session-id.ts";
 import { utf8Length } from "../core/validate.ts";
 import { ValidationError } from "../errors.ts";
@@ -134,17 +134,8 @@ function columnsHoldEverything(event: MetricEvent): boolean {
       return keysWithin(event, PHASE_DURATION_KEYS);
     case "heal_duration":
       return keysWithin(event, HEAL_DURATION_KEYS);
-    case "phase_transition":
-    case "heal_trigger":
-    case "heal_success":
-    case "heal_fail":
-    case "heal_loop":
-    case "bisect_trigger":
-    case "bisect_success":
-    case "bisect_fail":
-      return keysWithin(event, PHASE_KEYS);
     default:
-      return false;
+      return isPhaseCountType(event.type) && keysWithin(event, PHASE_KEYS);
   }
 }
 

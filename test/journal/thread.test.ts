@@ -30,6 +30,19 @@ function steppingClock(): () => Date {
   return () => new Date(t++);
 }
 
+/** Runs a fixture in a child process to its end. */
+async function runFixture(name: string, args: string[]): Promise<{ out: string; err: string; code: number }> {
+  const child = track(
+    Bun.spawn([process.execPath, fixture(name), ...args], { stdout: "pipe", stderr: "pipe" }),
+  );
+  const [out, err, code] = await Promise.all([
+    new Response(child.stdout).text(),
+    new Response(child.stderr).text(),
+    child.exited,
+  ]);
+  return { out, err, code };
+}
+
 /** Every kind of event, names that need escaping included. */
 function recordMix(c: Collector): void {
   const names = ["Read", "naïve-tool", 'quote"and\\slash', "tab\there", "<html>&", "\u2028line", "日本語"];
@@ -92,17 +105,7 @@ describe("the journal thread", () => {
   for (const how of ["exit", "end"] as const)
     test(`a process that records and then ${how === "exit" ? "calls process.exit()" : "just ends"} leaves every event in the journal`, async () => {
       const sessionsDir = temps.make(`exit-${how}`);
-      const child = track(
-        Bun.spawn([process.execPath, fixture("exit-writer.ts"), sessionsDir, "x", "50000", how], {
-          stdout: "pipe",
-          stderr: "pipe",
-        }),
-      );
-      const [out, err, code] = await Promise.all([
-        new Response(child.stdout).text(),
-        new Response(child.stderr).text(),
-        child.exited,
-      ]);
+      const { out, err, code } = await runFixture("exit-writer.ts", [sessionsDir, "x", "50000", how]);
       expect(err).toBe("");
       expect(code).toBe(0);
       expect(JSON.parse(out)).toEqual({ writtenOn: "thread" });
@@ -115,17 +118,7 @@ describe("the journal thread", () => {
 
   test("a thread that stops mid-run: the event loop takes the journal over and nothing is lost", async () => {
     const sessionsDir = temps.make("takeover");
-    const child = track(
-      Bun.spawn([process.execPath, fixture("takeover-writer.ts"), sessionsDir], {
-        stdout: "pipe",
-        stderr: "pipe",
-      }),
-    );
-    const [out, err, code] = await Promise.all([
-      new Response(child.stdout).text(),
-      new Response(child.stderr).text(),
-      child.exited,
-    ]);
+    const { out, err, code } = await runFixture("takeover-writer.ts", [sessionsDir]);
     expect(err).toBe("");
     expect(code).toBe(0);
     const report = JSON.parse(out) as { before: string; after: string; later: string; errors: string[] };
