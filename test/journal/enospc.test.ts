@@ -210,10 +210,10 @@ for (const { on, journalThread } of WRITERS)
       throw new Error("the queue never shed");
     }
 
-    runIt("sync() does not resolve for events the bounded queue dropped on a full disk", async () => {
-      requireMount();
-      const sessionsDir = join(mountPoint, `shed-sync-${tag}`);
-      const filler = join(mountPoint, `filler-shed-sync-${tag}`);
+    /** A session with a small bound (32 KiB) recording 4 KiB events, and its filler's path. */
+    async function openShedding(name: string) {
+      const sessionsDir = join(mountPoint, `${name}-${tag}`);
+      const filler = join(mountPoint, `filler-${name}-${tag}`);
       const logger = new MemoryLogger();
       const c = await Collector.open({
         sessionId: "shed",
@@ -224,6 +224,12 @@ for (const { on, journalThread } of WRITERS)
       });
       const record = (id: string) =>
         c.recordToolCall("t", true, 1, { attributes: { id, pad: "x".repeat(4096) } });
+      return { c, record, logger, filler, sessionsDir };
+    }
+
+    runIt("sync() does not resolve for events the bounded queue dropped on a full disk", async () => {
+      requireMount();
+      const { c, record, logger, filler } = await openShedding("shed-sync");
       try {
         record("a0");
         await c.sync();
@@ -246,19 +252,8 @@ for (const { on, journalThread } of WRITERS)
       "events acknowledged by sync() after the bounded queue shed on a full disk are replayed",
       async () => {
         requireMount();
-        const sessionsDir = join(mountPoint, `shed-gap-${tag}`);
-        const filler = join(mountPoint, `filler-shed-gap-${tag}`);
+        const { c, record, logger, filler, sessionsDir } = await openShedding("shed-gap");
         const path = join(sessionsDir, "shed", JOURNAL);
-        const logger = new MemoryLogger();
-        const c = await Collector.open({
-          sessionId: "shed",
-          sessionsDir,
-          logger,
-          maxPendingBytes: 32 * 1024,
-          journalThread,
-        });
-        const record = (id: string) =>
-          c.recordToolCall("t", true, 1, { attributes: { id, pad: "x".repeat(4096) } });
         try {
           record("a0");
           await c.sync();
