@@ -1,10 +1,11 @@
 /** Bad input: dropped and counted by default, ValidationError in strict mode, state unchanged either way. */
 import { afterEach, beforeEach, describe, expect, test } from "bun:test";
 import { join } from "node:path";
-import type { Collector } from "../../src/collector.ts";
+import { Collector } from "../../src/collector.ts";
 import type { Usage } from "../../src/core/types.ts";
 import { utf8Length } from "../../src/core/validate.ts";
 import { MetricsError, ValidationError } from "../../src/errors.ts";
+import { save } from "../../src/store/metrics-file.ts";
 import { cleanup, makeCollector, readText, tempDir } from "./helpers.ts";
 
 const MAX = Number.MAX_SAFE_INTEGER;
@@ -149,6 +150,38 @@ describe("non-strict (default)", () => {
     expect(s.tools.slice(2).map((t) => t.name)).toEqual(names);
     expect(s.phases.slice(2).map((p) => p.phase)).toEqual(names);
   });
+
+  for (const strict of [false, true])
+    test(`a call count at 2^53−1 (from a file) refuses the next call${strict ? " (strict)" : ""}; nothing changes`, async () => {
+      const { collector: first } = makeCollector({ sessionsDir: dir });
+      first.recordToolCall("t", true, 3);
+      first.recordToolCall("t", false, 4);
+      const saved = first.snapshot();
+      await first.stop();
+      const tool = saved.tools[0]!;
+      await save(dir, "s1", {
+        ...saved,
+        tools: [{ ...tool, callCount: MAX, successCount: MAX - 1, failCount: 1, totalDurationMs: 7 }],
+      });
+      const dropped: ValidationError[] = [];
+      const c = await Collector.open({
+        sessionId: "s1",
+        sessionsDir: dir,
+        resume: true,
+        journal: false,
+        strict,
+        onDropped: (e) => dropped.push(e),
+      });
+      const before = c.snapshot();
+      const call = () => c.recordToolCall("t", true, 1);
+      if (strict) expect(call).toThrow(ValidationError);
+      else call();
+      expect(c.snapshot()).toEqual(strict ? before : { ...before, droppedRecords: 1 });
+      expect(strict ? [] : dropped.map((e) => e.message)).toEqual(
+        strict ? [] : ['[session-metrics] [recordToolCall] tool "t" totals would pass 2^53−1'],
+      );
+      await c.stop();
+    });
 
   test("sums reaching exactly 2^53−1 are accepted", () => {
     const c = seeded(false);
