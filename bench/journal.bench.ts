@@ -6,12 +6,12 @@
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { Collector } from "../src/collector.ts";
 import { reduce } from "../src/core/events.ts";
+import { journalPath } from "../src/core/session-layout.ts";
 import { createState } from "../src/core/state.ts";
 import { scanJournalBytes } from "../src/journal/reader.ts";
-import { journalPath } from "../src/journal/replay.ts";
 import type { Durability } from "../src/journal/writer.ts";
+import { Collector } from "../src/session/collector.ts";
 import { atMost, measureSync, median, type Table, verdict } from "./lib/measure.ts";
 
 const TOOLS = Array.from({ length: 20 }, (_, i) => `tool_${i}`);

@@ -8,10 +8,12 @@
  * by other processes on a shared machine). One clock read is measured too: `timeStream` reads the
  * clock once per chunk, and on some virtual machines that read alone costs more than the rest.
  */
+
+import { estimateCost } from "../src/core/pricing.ts";
 import type { StepRecorder, Usage } from "../src/core/types.ts";
-import { createPriceTable, estimateCost } from "../src/llm/pricing.ts";
+import { fromAnthropicUsage, fromOpenAIChatUsage } from "../src/core/usage.ts";
+import { createPriceTable } from "../src/fs/price-file.ts";
 import { timeStream } from "../src/llm/stream-timer.ts";
-import { fromAnthropicUsage, fromOpenAIChatUsage } from "../src/llm/usage.ts";
 import { type Verdict, verdict } from "./lib/measure.ts";
 
 const CHUNKS = 1_000_000;

@@ -1,19 +1,8 @@
 /**
  * session-metrics: the metrics layer for LLM-agent sessions on Bun.
- * The package root loads no optional dependency (no drizzle, no OpenTelemetry, no provider SDK),
- * and the functions at the end of this file load their modules on first call (start-up budget:
- * see runtime/lazy-module.ts).
+ * The package root loads no optional dependency (no drizzle, no OpenTelemetry, no provider SDK):
+ * those sit behind subpath exports (`session-metrics/store`, `session-metrics/llm/openai`, …).
  */
-import type * as AggregateModule from "./aggregate/aggregate.ts";
-import type * as FromEventsModule from "./aggregate/from-events.ts";
-import type * as InvocationCollectorModule from "./aggregate/invocation-collector.ts";
-import type * as PercentilesModule from "./aggregate/percentiles.ts";
-import type * as HashModule from "./core/hash.ts";
-import type * as ReplayModule from "./journal/replay.ts";
-import type * as LLMErrorsModule from "./llm/errors.ts";
-import type * as StreamTimerModule from "./llm/stream-timer.ts";
-import type * as UsageModule from "./llm/usage.ts";
-import { lazyClass, lazyFunction, once } from "./runtime/lazy-module.ts";
 
 export type {
   AggregateOptions,
@@ -21,17 +10,35 @@ export type {
   AnalyticsRecord,
   MetricsAggregate,
 } from "./aggregate/aggregate.ts";
-export type { InvocationMetric } from "./aggregate/invocation.ts";
-export { INVOCATIONS_FILE, invocationMetricSchema, parseInvocationMetric } from "./aggregate/invocation.ts";
+export { computeAggregate, createAggregator } from "./aggregate/aggregate.ts";
+export { aggregateEvents, eventToRecord } from "./aggregate/from-events.ts";
 export type { InvocationCollectorOptions, InvocationLogger } from "./aggregate/invocation-collector.ts";
+export { InvocationMetricsCollector } from "./aggregate/invocation-collector.ts";
 export type { ParallelismBucket } from "./aggregate/parallelism.ts";
-export type { Percentiles } from "./aggregate/percentiles.ts";
 export { aggregateJournal } from "./aggregate/session.ts";
-export type { CollectorOptions, JournalStats, OpenOptions } from "./collector.ts";
-export { Collector } from "./collector.ts";
 export type { EventBody, EventDetails, EventType, InvocationRecord, MetricEvent } from "./core/events.ts";
 export { reduce } from "./core/events.ts";
 export { encodeMetrics } from "./core/go-document.ts";
+export { hashPrompt } from "./core/hash.ts";
+export type { InvocationMetric } from "./core/invocation.ts";
+export { invocationMetricSchema, parseInvocationMetric } from "./core/invocation.ts";
+export type { Percentiles } from "./core/percentiles.ts";
+export { percentiles } from "./core/percentiles.ts";
+export type {
+  PriceEntry,
+  PriceInstant,
+  PriceTableFile,
+  PriceTableOptions,
+  TokenRates,
+} from "./core/pricing.ts";
+export { BUILTIN_PRICES, builtinTable, estimateCost, PriceTable } from "./core/pricing.ts";
+export {
+  INVOCATIONS_FILE,
+  JOURNAL_FILE,
+  journalPath,
+  METRICS_FILE,
+  metricsPath,
+} from "./core/session-layout.ts";
 export type {
   EditStrategyMetrics,
   LLMMetrics,
@@ -47,6 +54,12 @@ export type {
   Usage,
 } from "./core/types.ts";
 export {
+  fromAISDKUsage,
+  fromAnthropicUsage,
+  fromOpenAIChatUsage,
+  fromOpenAIResponsesUsage,
+} from "./core/usage.ts";
+export {
   InvalidSessionIdError,
   MetricsError,
   ParseError,
@@ -55,84 +68,21 @@ export {
   StorageError,
   ValidationError,
 } from "./errors.ts";
-export type { JournalScan, Logger } from "./journal/reader.ts";
-export { JOURNAL_FILE } from "./journal/reader.ts";
+export { load, save } from "./fs/metrics-file.ts";
+export { createPriceTable, loadPriceTable } from "./fs/price-file.ts";
+export type { JournalScan } from "./journal/reader.ts";
+export { loadTurns, replayMetrics, replaySession } from "./journal/replay.ts";
 export type { Durability } from "./journal/writer.ts";
 export type { ErrorClass } from "./llm/errors.ts";
+export { classifyError } from "./llm/errors.ts";
 export type { InstrumentOptions, InstrumentTarget } from "./llm/instrument-shared.ts";
-export type {
-  PriceEntry,
-  PriceInstant,
-  PriceTableFile,
-  PriceTableOptions,
-  TokenRates,
-} from "./llm/pricing.ts";
-export {
-  BUILTIN_PRICES,
-  builtinTable,
-  createPriceTable,
-  estimateCost,
-  loadPriceTable,
-  PriceTable,
-} from "./llm/pricing.ts";
 export type { TimeStreamOptions } from "./llm/stream-timer.ts";
-export type { EventListener, RecorderOptions } from "./recorder.ts";
-export { Recorder } from "./recorder.ts";
-export { connectCollector, RemoteCollector } from "./runtime/worker-bridge.ts";
-export type { EventSink } from "./sink.ts";
-export { load, METRICS_FILE, metricsPath, save } from "./store/metrics-file.ts";
-export { StepHandle, TurnHandle } from "./turns.ts";
-
-// ---------------------------------------------------------------------------------------------
-// Loaded on first call (same names, types and behaviour as the modules' own exports)
-
-const aggregate = once(() => require("./aggregate/aggregate.ts") as typeof AggregateModule);
-const invocationCollector = once(
-  () => require("./aggregate/invocation-collector.ts") as typeof InvocationCollectorModule,
-);
-const fromEvents = once(() => require("./aggregate/from-events.ts") as typeof FromEventsModule);
-const percentilesModule = once(() => require("./aggregate/percentiles.ts") as typeof PercentilesModule);
-const hash = once(() => require("./core/hash.ts") as typeof HashModule);
-const replay = once(() => require("./journal/replay.ts") as typeof ReplayModule);
-const llmErrors = once(() => require("./llm/errors.ts") as typeof LLMErrorsModule);
-const streamTimer = once(() => require("./llm/stream-timer.ts") as typeof StreamTimerModule);
-const usage = once(() => require("./llm/usage.ts") as typeof UsageModule);
-
-/**
- * {@inheritDoc InvocationCollectorModule.InvocationMetricsCollector} (Loads with its first use:
- * it is a node:events EventEmitter, and node:events alone costs ~1 ms of start-up.)
- */
-export const InvocationMetricsCollector = lazyClass(invocationCollector, "InvocationMetricsCollector");
-export type InvocationMetricsCollector = InvocationCollectorModule.InvocationMetricsCollector;
-/** {@inheritDoc AggregateModule.computeAggregate} */
-export const computeAggregate = lazyFunction(aggregate, "computeAggregate");
-/** {@inheritDoc AggregateModule.createAggregator} */
-export const createAggregator = lazyFunction(aggregate, "createAggregator");
-/** {@inheritDoc FromEventsModule.aggregateEvents} */
-export const aggregateEvents = lazyFunction(fromEvents, "aggregateEvents");
-/** {@inheritDoc FromEventsModule.eventToRecord} */
-export const eventToRecord = lazyFunction(fromEvents, "eventToRecord");
-/** {@inheritDoc PercentilesModule.percentiles} */
-export const percentiles = lazyFunction(percentilesModule, "percentiles");
-/** {@inheritDoc HashModule.hashPrompt} */
-export const hashPrompt = lazyFunction(hash, "hashPrompt");
-/** {@inheritDoc ReplayModule.journalPath} */
-export const journalPath = lazyFunction(replay, "journalPath");
-/** {@inheritDoc ReplayModule.loadTurns} */
-export const loadTurns = lazyFunction(replay, "loadTurns");
-/** {@inheritDoc ReplayModule.replayMetrics} */
-export const replayMetrics = lazyFunction(replay, "replayMetrics");
-/** {@inheritDoc ReplayModule.replaySession} */
-export const replaySession = lazyFunction(replay, "replaySession");
-/** {@inheritDoc LLMErrorsModule.classifyError} */
-export const classifyError = lazyFunction(llmErrors, "classifyError");
-/** {@inheritDoc StreamTimerModule.timeStream} */
-export const timeStream = lazyFunction(streamTimer, "timeStream");
-/** {@inheritDoc UsageModule.fromAISDKUsage} */
-export const fromAISDKUsage = lazyFunction(usage, "fromAISDKUsage");
-/** {@inheritDoc UsageModule.fromAnthropicUsage} */
-export const fromAnthropicUsage = lazyFunction(usage, "fromAnthropicUsage");
-/** {@inheritDoc UsageModule.fromOpenAIChatUsage} */
-export const fromOpenAIChatUsage = lazyFunction(usage, "fromOpenAIChatUsage");
-/** {@inheritDoc UsageModule.fromOpenAIResponsesUsage} */
-export const fromOpenAIResponsesUsage = lazyFunction(usage, "fromOpenAIResponsesUsage");
+export { timeStream } from "./llm/stream-timer.ts";
+export type { Logger } from "./logger.ts";
+export type { CollectorOptions, JournalStats, OpenOptions } from "./session/collector.ts";
+export { Collector } from "./session/collector.ts";
+export type { EventListener, RecorderOptions } from "./session/recorder.ts";
+export { Recorder } from "./session/recorder.ts";
+export type { EventSink } from "./session/sink.ts";
+export { StepHandle, TurnHandle } from "./session/turns.ts";
+export { connectCollector, RemoteCollector } from "./session/worker-bridge.ts";

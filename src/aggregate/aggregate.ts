@@ -7,16 +7,17 @@
  * exact answers need — a start and a duration for the timeline and percentiles, and each attempt's
  * outcome and tier for the retry analysis — never the record objects themselves.
  */
+
+import type { InvocationMetric } from "../core/invocation.ts";
+import { NumberList } from "../core/number-list.ts";
+import { type Percentiles, percentiles } from "../core/percentiles.ts";
 import { ValidationError } from "../errors.ts";
-import type { InvocationMetric } from "./invocation.ts";
-import { NumberList } from "./number-list.ts";
 import {
   computeParallelism,
   type ParallelismBucket,
   type ParallelismOptions,
   resolveParallelismOptions,
 } from "./parallelism.ts";
-import { type Percentiles, percentiles } from "./percentiles.ts";
 
 /** An invocation record, optionally naming the tool it measures (tool calls from a Collector session). */
 export type AnalyticsRecord = InvocationMetric & { tool?: string };

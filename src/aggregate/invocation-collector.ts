@@ -8,13 +8,12 @@
  * costs a few writes rather than one per record.
  */
 import { EventEmitter } from "node:events";
+import * as fsp from "node:fs/promises";
 import { join } from "node:path";
+import { type InvocationMetric, parseInvocationMetric } from "../core/invocation.ts";
+import { INVOCATIONS_FILE } from "../core/session-layout.ts";
 import { errnoCode, StorageError } from "../errors.ts";
-import { once } from "../runtime/lazy-module.ts";
-import { fsp } from "../runtime/lazy-node.ts";
-import type * as AggregateModule from "./aggregate.ts";
-import type { AggregateOptions, MetricsAggregate } from "./aggregate.ts";
-import { INVOCATIONS_FILE, type InvocationMetric, parseInvocationMetric } from "./invocation.ts";
+import { type AggregateOptions, computeAggregate, type MetricsAggregate } from "./aggregate.ts";
 
 /** Where the collector reports skipped lines and failing `metric-recorded` listeners. */
 export interface InvocationLogger {
@@ -36,11 +35,6 @@ export interface InvocationCollectorOptions {
 export interface InvocationCollectorEvents {
   "metric-recorded": [metric: InvocationMetric];
 }
-
-export { INVOCATIONS_FILE };
-
-/** The aggregator loads on the first `computeAggregate()`, not when the package root is imported. */
-const aggregate = once(() => require("./aggregate.ts") as typeof AggregateModule);
 
 interface PendingRecord {
   metric: InvocationMetric;
@@ -152,7 +146,7 @@ export class InvocationMetricsCollector extends EventEmitter<InvocationCollector
 
   /** The aggregate of the metrics in memory (see `computeAggregate`). */
   computeAggregate(options?: AggregateOptions): MetricsAggregate {
-    return aggregate().computeAggregate(this.metrics, options);
+    return computeAggregate(this.metrics, options);
   }
 
   /** Resolves once every record and load queued before the call has settled. */

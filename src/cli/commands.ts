@@ -6,8 +6,8 @@ import { readdir } from "node:fs/promises";
 import { aggregateJournal } from "../aggregate/session.ts";
 import { encodeMetrics } from "../core/go-document.ts";
 import { ValidationError } from "../errors.ts";
+import { load } from "../fs/metrics-file.ts";
 import { loadTurns, replayMetrics } from "../journal/replay.ts";
-import { load } from "../store/metrics-file.ts";
 
 export interface CliResult {
   code: number;

@@ -146,151 +146,15 @@ function encodePhase(p: PhaseMetrics): string {
   );
 }
 
-// ---------------------------------------------------------------------------------------------
-// Incremental encoding
-//
-// A flush re-encodes a document that has mostly not changed since the last one (a 2,000-tool
-// session after one more record: one tool entry and the header). Each session state owns a memo
-// in which every tool and phase entry keeps the values it was encoded from and its encoded text;
-// `snapshotState` lends it to the snapshot it returns, and `encodeMetrics` of that snapshot (what
-// flush() does) uses it. An entry is reused only when its values are the ones it was encoded
-// from, compared field by field, so the output is always exactly what a from-scratch encode
-// gives, whatever happened in between (a restore, a reset, a snapshot edited by its caller): no
-// invalidation to get wrong, and nothing for record*() to do. Tool fragments are joined in
-// blocks, and only blocks with a changed entry are joined again.
-//
-// The memo is lent to the newest snapshot only (two fields, rather than a property on every
-// snapshot, which would make snapshot() slower): encoding any other document works as before.
-
-let lentTo: SessionMetrics | undefined;
-let lentMemo: EncodeMemo | undefined;
-
-/** Lends `memo` to `snapshot` until the next snapshot is taken or `snapshot` is encoded. */
-export function lendEncodeMemo(snapshot: SessionMetrics, memo: EncodeMemo): void {
-  lentTo = snapshot;
-  lentMemo = memo;
-}
-
-/** A tool entry's values as encoded, and the text. */
-interface ToolFragment {
-  name: string;
-  callCount: number;
-  successCount: number;
-  failCount: number;
-  totalDurationMs: number;
-  avgDurationMs: number;
-  json: string;
-}
-
-/** Tool fragments joined per block of this many entries. */
-const BLOCK = 64;
-
-/** The encoded entries of one session's last encode (see "Incremental encoding"). */
-export class EncodeMemo {
-  readonly tools: ToolFragment[] = [];
-  /** `blocks[b]`: fragments `b·BLOCK … b·BLOCK+BLOCK−1` joined; `undefined` when to be joined again. */
-  readonly blocks: (string | undefined)[] = [];
-  readonly phases: { entry: PhaseMetrics; json: string }[] = [];
-}
-
-function toolList(tools: readonly ToolMetrics[], memo: EncodeMemo): string {
-  const n = tools.length;
-  const cache = memo.tools;
-  const blocks = memo.blocks;
-  if (cache.length !== n) {
-    // Entries only ever append, but a snapshot may hold anything: the last, partial block (or
-    // everything after a shrink) is joined again.
-    const from = Math.floor(Math.min(cache.length, n) / BLOCK);
-    blocks.length = Math.ceil(n / BLOCK);
-    for (let b = from; b < blocks.length; b++) blocks[b] = undefined;
-    cache.length = n;
-  }
-  if (n === 0) return "[]";
-  for (let i = 0; i < n; i++) {
-    const t = tools[i]!;
-    const f = cache[i];
-    if (
-      f !== undefined &&
-      f.callCount === t.callCount &&
-      f.successCount === t.successCount &&
-      f.failCount === t.failCount &&
-      f.totalDurationMs === t.totalDurationMs &&
-      Object.is(f.avgDurationMs, t.avgDurationMs) &&
-      f.name === t.name
-    )
-      continue;
-    cache[i] = {
-      name: t.name,
-      callCount: t.callCount,
-      successCount: t.successCount,
-      failCount: t.failCount,
-      totalDurationMs: t.totalDurationMs,
-      avgDurationMs: t.avgDurationMs,
-      json: encodeTool(t),
-    };
-    blocks[(i / BLOCK) | 0] = undefined;
-  }
-  for (let b = 0; b < blocks.length; b++) {
-    if (blocks[b] !== undefined) continue;
-    const start = b * BLOCK;
-    const parts = new Array<string>(Math.min(n, start + BLOCK) - start);
-    for (let i = 0; i < parts.length; i++) parts[i] = cache[start + i]!.json;
-    blocks[b] = parts.join(SEPARATOR); // a flat string: joining ropes again on every flush costs more
-  }
-  return `[${I2}${(blocks as string[]).join(SEPARATOR)}\n  ]`;
-}
-
-function samePhase(a: PhaseMetrics, b: PhaseMetrics): boolean {
-  return (
-    a.phase === b.phase &&
-    a.durationMs === b.durationMs &&
-    a.transitionCount === b.transitionCount &&
-    a.healTriggerCount === b.healTriggerCount &&
-    a.healSuccessCount === b.healSuccessCount &&
-    a.healFailCount === b.healFailCount &&
-    a.healDurationMs === b.healDurationMs &&
-    a.healLoopCount === b.healLoopCount &&
-    a.bisectTriggerCount === b.bisectTriggerCount &&
-    a.bisectSuccessCount === b.bisectSuccessCount &&
-    a.bisectFailCount === b.bisectFailCount &&
-    a.success === b.success
-  );
-}
-
-function phaseList(phases: readonly PhaseMetrics[], memo: EncodeMemo): string {
-  const cache = memo.phases;
-  cache.length = Math.min(cache.length, phases.length);
-  if (phases.length === 0) return "[]";
-  const parts = new Array<string>(phases.length);
-  for (let i = 0; i < phases.length; i++) {
-    const p = phases[i]!;
-    const f = cache[i];
-    if (f !== undefined && samePhase(f.entry, p)) parts[i] = f.json;
-    else {
-      const json = encodePhase(p);
-      cache[i] = { entry: { ...p }, json };
-      parts[i] = json;
-    }
-  }
-  return `[${I2}${parts.join(SEPARATOR)}\n  ]`;
-}
-
 /** Encodes a session document exactly as the Go collector writes METRICS.json. */
 export function encodeMetrics(m: SessionMetrics): string {
-  let memo: EncodeMemo | undefined;
-  if (m === lentTo) {
-    memo = lentMemo;
-    lentTo = undefined; // the snapshot is not kept alive after its encode
-    lentMemo = undefined;
-  }
   let out =
     `{\n  "session_id": ${goString(m.sessionId)}` +
     `,\n  "started_at": ${goString(m.startedAt)}` +
     `,\n  "updated_at": ${goString(m.updatedAt)}` +
-    `,\n  "tools": ${memo === undefined ? list(m.tools, encodeTool) : toolList(m.tools, memo)}`;
+    `,\n  "tools": ${list(m.tools, encodeTool)}`;
   if (m.editStrategies.length > 0) out += `,\n  "edit_strategies": ${list(m.editStrategies, encodeStrategy)}`;
-  const phases = memo === undefined ? list(m.phases, encodePhase) : phaseList(m.phases, memo);
-  out += `,\n  "llms": ${list(m.llms, encodeLLM)},\n  "phases": ${phases}`;
+  out += `,\n  "llms": ${list(m.llms, encodeLLM)},\n  "phases": ${list(m.phases, encodePhase)}`;
   if (m.droppedRecords) out += `,\n  "dropped_records": ${goInt(m.droppedRecords)}`;
   if (m.unpricedModels?.length)
     out += `,\n  "unpriced_models": [${m.unpricedModels.map((u) => `\n    ${goString(u)}`).join(",")}\n  ]`;

@@ -4,7 +4,6 @@
  * both the live `Collector` and the journal replay (`reduce`) go through them, so replay reproduces
  * the live state exactly. Pure and synchronous: no clock, no I/O.
  */
-import { EncodeMemo, lendEncodeMemo } from "./go-document.ts";
 import type { TurnEntry } from "./turns.ts";
 import type { LLMMetrics, PhaseMetrics, SessionMetrics, ToolMetrics } from "./types.ts";
 
@@ -74,8 +73,6 @@ export interface SessionState {
   readonly turns: Map<string, TurnEntry>;
   droppedRecords: number;
   readonly unpricedModels: Set<string>;
-  /** The METRICS.json entries last encoded from this state's snapshots (see go-document.ts). */
-  encodeMemo: EncodeMemo | undefined;
 }
 
 export function createState(sessionId: string, startedAt: Timestamp): SessionState {
@@ -90,7 +87,6 @@ export function createState(sessionId: string, startedAt: Timestamp): SessionSta
     turns: new Map(),
     droppedRecords: 0,
     unpricedModels: new Set(),
-    encodeMemo: undefined,
   };
 }
 
@@ -288,8 +284,6 @@ export function snapshotState(state: SessionState): SessionMetrics {
   };
   if (state.droppedRecords > 0) metrics.droppedRecords = state.droppedRecords;
   if (state.unpricedModels.size > 0) metrics.unpricedModels = [...state.unpricedModels];
-  state.encodeMemo ??= new EncodeMemo();
-  lendEncodeMemo(metrics, state.encodeMemo);
   return metrics;
 }
 

@@ -6,7 +6,7 @@
  */
 import type { EventDetails, MetricEvent, PhaseCountType } from "../core/events.ts";
 import { isPhaseCountType } from "../core/events.ts";
-import { sessionMetricsSchema } from "../store/metrics-file.ts";
+import { sessionMetricsSchema } from "../core/metrics-schema.ts";
 
 const CRC_PREFIX = ',"crc":"';
 /** `,"crc":"` + 8 hex digits + `"}` */

@@ -4,14 +4,14 @@
  * off, so appends continue after the last good line.
  */
 
+import * as fs from "node:fs";
 import { join } from "node:path";
 import type { MetricEvent } from "../core/events.ts";
+import { CORRUPT_PREFIX, JOURNAL_FILE } from "../core/session-layout.ts";
 import { errnoCode, StorageError } from "../errors.ts";
-import { fs } from "../runtime/lazy-node.ts";
-import { randomHex } from "../runtime/random-hex.ts";
+import { randomHex } from "../fs/random-hex.ts";
+import type { Logger } from "../logger.ts";
 import { decodeEventAt } from "./line-codec.ts";
-
-export const JOURNAL_FILE = "journal.jsonl";
 
 export interface JournalScan {
   /** Events in the valid prefix. */
@@ -26,16 +26,6 @@ export interface JournalScan {
   /** 1-based line number of the first bad line. */
   tailLine?: number;
 }
-
-export interface Logger {
-  warn(message: string): void;
-  error(message: string): void;
-}
-
-export const consoleLogger: Logger = {
-  warn: (message) => console.warn(message),
-  error: (message) => console.error(message),
-};
 
 /** Scans journal bytes, calling `visit` for each event of the valid prefix in order. */
 export function scanJournalBytes(bytes: Uint8Array, visit: (event: MetricEvent) => void): JournalScan {
@@ -118,7 +108,7 @@ export function recoverJournal(
   if (scan.validBytes === scan.totalBytes) return scan;
   // A random suffix: two recoveries in one millisecond (or with a clock set back) must not collide.
   const stamp = new Date().toISOString().replace(/[:.]/g, "-");
-  const aside = join(sessionDir, `journal.corrupt-${stamp}-${randomHex(3)}`);
+  const aside = join(sessionDir, `${CORRUPT_PREFIX}${stamp}-${randomHex(3)}`);
   try {
     // The tail is on disk (file and folder fsync'd) before the journal gives it up.
     const asideFd = fs.openSync(aside, "wx", 0o644);

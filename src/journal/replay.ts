@@ -3,18 +3,14 @@
  * the turns. Nothing is modified (recovery, which truncates, happens only when a collector opens
  * the session); a torn or corrupt tail is simply not read.
  */
-import { join } from "node:path";
 import type { MetricEvent } from "../core/events.ts";
 import { reduce } from "../core/events.ts";
 import { assertSessionId } from "../core/session-id.ts";
+import { journalPath } from "../core/session-layout.ts";
 import { createState, type SessionState, snapshotState } from "../core/state.ts";
 import { snapshotTurns } from "../core/turns.ts";
 import type { SessionMetrics, TurnMetrics } from "../core/types.ts";
-import { JOURNAL_FILE, type JournalScan, scanJournal } from "./reader.ts";
-
-export function journalPath(sessionsDir: string, sessionId: string): string {
-  return join(sessionsDir, sessionId, JOURNAL_FILE);
-}
+import { type JournalScan, scanJournal } from "./reader.ts";
 
 /**
  * Folds the valid prefix of the session's journal; `null` when it has no journal (or no events).

@@ -13,12 +13,11 @@
  * success never leaves a bad line mid-file; the lines stay queued and are retried with backoff.
  */
 
-import type { MetricEvent, PhaseCountType } from "../core/events.ts";
+import * as fs from "node:fs";
+import type { MetricEvent } from "../core/events.ts";
 import { errnoCode, StorageError } from "../errors.ts";
-import { fs } from "../runtime/lazy-node.ts";
-import type { EventJournal } from "../sink.ts";
+import type { Logger } from "../logger.ts";
 import { encodeEventFields, linesBuffer } from "./line-codec.ts";
-import type { Logger } from "./reader.ts";
 
 /**
  * - `buffered`: lines reach the OS page cache; `sync()` waits for the write only.
@@ -36,44 +35,6 @@ export interface JournalWriterOptions {
   /** A group this large is written at the next turn of the event loop. Default 4,096 lines. */
   groupMaxLines?: number;
   logger: Logger;
-  /** An already open descriptor of `path` (append mode) to write through instead of opening it. */
-  fd?: number;
-  /** Called after each fsync of the journal that succeeded. */
-  onFsync?: () => void;
-  /**
-   * Claimed around every write and truncation (the journal thread's file may be taken over by
-   * the event loop). When `enter()` refuses, the writer has lost the file: it drops its queue,
-   * stops, and leaves the descriptor to whoever took it.
-   */
-  guard?: { enter(): boolean; exit(): void };
-}
-
-/** What a collector needs of its journal, written on the event loop or on the journal thread. */
-export interface JournalAppender extends EventJournal {
-  readonly path: string;
-  readonly durability: Durability;
-  /** Bytes recorded but not yet written (small events are estimated). */
-  readonly pendingBytes: number;
-  /** Where lines are encoded and written: `"thread"` (the journal thread) or `"event-loop"`. */
-  readonly writtenOn: "thread" | "event-loop";
-  /** fsyncs of the journal that succeeded so far (on the thread: as far as it has reported). */
-  readonly fsyncs: number;
-  /** Queues one event. Never throws. */
-  append(event: MetricEvent): void;
-  /** Resolves once everything appended before is written (and fsync'd unless `buffered`). */
-  sync(): Promise<void>;
-  /** Writes and fsyncs what is queued, then closes the file. Safe to call twice. */
-  close(): Promise<void>;
-  /** Writes what is queued now (no fsync), so that a reader of the file sees it. */
-  writeQueued(): void;
-  /** For exit handlers: write what is queued, synchronously, and fsync. */
-  flushSync(): void;
-}
-
-/** Whole journal lines, checksums and newlines included (`LineBytes`), for `count` events. */
-interface FramedLines {
-  bytes: Uint8Array;
-  count: number;
 }
 
 interface Waiter {
@@ -86,21 +47,14 @@ const MAX_RETRY_DELAY_MS = 5_000;
 const ESTIMATED_SMALL_EVENT_BYTES = 160;
 const CHECKSUM_BYTES = 20;
 
-export class JournalWriter implements JournalAppender {
+export class JournalWriter {
   readonly path: string;
   readonly durability: Durability;
-  readonly writtenOn = "event-loop";
   #fsyncs = 0;
-  readonly #onFsync: (() => void) | undefined;
-  readonly #guard: { enter(): boolean; exit(): void } | undefined;
-  /** The file was taken over (see `guard`): never touch it again, nor close its descriptor. */
-  #revoked = false;
-  #fd: number;
+  readonly #fd: number;
   #offset: number;
   /** Events not yet written, or their encoded bodies when encoded early. */
-  #pending: (MetricEvent | string | FramedLines)[] = [];
-  /** Events in `#pending` (a framed chunk holds many). */
-  #pendingEvents = 0;
+  #pending: (MetricEvent | string)[] = [];
   #pendingBytes = 0;
   #timer: ReturnType<typeof setTimeout> | undefined;
   #immediate = false;
@@ -130,18 +84,12 @@ export class JournalWriter implements JournalAppender {
     this.#groupMaxLines = options.groupMaxLines ?? 4096;
     this.#logger = options.logger;
     this.#offset = offset;
-    this.#onFsync = options.onFsync;
-    this.#guard = options.guard;
-    this.#fd = options.fd ?? openJournal(path);
+    this.#fd = openJournal(path);
   }
 
+  /** fsyncs of the journal that succeeded so far. */
   get fsyncs(): number {
     return this.#fsyncs;
-  }
-
-  #fsynced(): void {
-    this.#fsyncs++;
-    this.#onFsync?.();
   }
 
   /** Bytes queued but not yet written (small events are estimated). */
@@ -153,7 +101,6 @@ export class JournalWriter implements JournalAppender {
   append(event: MetricEvent): void {
     if (this.#closed) return;
     if (this.#pending.length === 0) this.#pendingFirstSeq = event.seq;
-    this.#pendingEvents++;
     if (event.type === "tool_call" && event.details === undefined) {
       this.#pending.push(event);
       this.#pendingBytes += ESTIMATED_SMALL_EVENT_BYTES;
@@ -167,58 +114,6 @@ export class JournalWriter implements JournalAppender {
       if (this.#pendingBytes >= this.#maxPendingBytes) this.#shed();
     } else if (this.#pending.length >= this.#groupMaxLines) this.#scheduleSoon();
     else if (this.#timer === undefined && !this.#immediate) this.#schedule(this.#groupDelayMs);
-  }
-
-  appendToolCall(seq: number, ts: number, name: string, success: boolean, durationMs: number): void {
-    this.append({ v: 1, seq, ts, type: "tool_call", name, success, durationMs });
-  }
-
-  appendPhaseCount(type: PhaseCountType, seq: number, ts: number, phase: string): void {
-    this.append({ v: 1, seq, ts, type, phase });
-  }
-
-  /**
-   * Queues events already encoded (`encodeEventFields`; the first has seq `firstSeq`) and writes
-   * the queue as one group now: the journal thread's entry, where events arrive grouped already.
-   */
-  appendGroup(fields: readonly string[], firstSeq: number): void {
-    if (this.#closed || fields.length === 0) return;
-    if (this.#pending.length === 0) this.#pendingFirstSeq = firstSeq;
-    for (const f of fields) {
-      this.#pending.push(f);
-      this.#pendingBytes += f.length + CHECKSUM_BYTES;
-    }
-    this.#pendingEvents += fields.length;
-    this.#afterGroup();
-  }
-
-  /**
-   * {@link appendGroup} for lines already framed (checksums and newlines included; `count`
-   * events from seq `firstSeq`): the journal thread encodes straight into bytes.
-   */
-  appendFramed(bytes: Uint8Array, count: number, firstSeq: number): void {
-    if (this.#closed || count === 0) return;
-    if (this.#pending.length === 0) this.#pendingFirstSeq = firstSeq;
-    this.#pending.push({ bytes, count });
-    this.#pendingBytes += bytes.length;
-    this.#pendingEvents += count;
-    this.#afterGroup();
-  }
-
-  #afterGroup(): void {
-    if (this.#failure !== undefined) {
-      // The disk refuses: the retry (with its backoff) writes the queue, as for append(); only
-      // the bound makes a write happen now.
-      if (this.#pendingBytes >= this.#maxPendingBytes) {
-        this.#writePending();
-        if (this.#pendingBytes >= this.#maxPendingBytes) this.#shed();
-      }
-      return;
-    }
-    this.#writePending();
-    if (this.#pending.length === 0) {
-      if (this.durability === "group") this.#fsync().catch(() => {}); // reported in #fsync
-    } else if (this.#pendingBytes >= this.#maxPendingBytes) this.#shed();
   }
 
   /**
@@ -245,7 +140,7 @@ export class JournalWriter implements JournalAppender {
     } finally {
       this.#closed = true;
       this.#clearTimer();
-      if (!this.#revoked) fs.closeSync(this.#fd);
+      fs.closeSync(this.#fd);
     }
   }
 
@@ -258,10 +153,9 @@ export class JournalWriter implements JournalAppender {
   flushSync(): void {
     if (this.#closed) return;
     this.#writePending();
-    if (this.#closed) return; // taken over meanwhile
     if (this.durability !== "buffered") {
       fs.fsyncSync(this.#fd);
-      this.#fsynced();
+      this.#fsyncs++;
     }
   }
 
@@ -299,41 +193,14 @@ export class JournalWriter implements JournalAppender {
   /** Writes every queued line in one write; on failure truncates back and schedules a retry. */
   #writePending(): void {
     if ((this.#pending.length === 0 && this.#lost === undefined) || this.#closed) return;
-    if (this.#guard === undefined) return this.#writeClaimed();
-    if (!this.#guard.enter()) {
-      this.#revoked = true;
-      this.#closed = true;
-      this.#pending = [];
-      this.#pendingEvents = 0;
-      this.#pendingBytes = 0;
-      this.#clearTimer();
-      return;
-    }
-    try {
-      this.#writeClaimed();
-    } finally {
-      this.#guard.exit();
-    }
-  }
-
-  #writeClaimed(): void {
     const lost = this.#lost;
     // The marker takes the first lost seq and says how many follow, so seq stays checkable.
-    let fields: string[] =
+    const fields: string[] =
       lost === undefined
         ? []
         : [`{"v":1,"seq":${lost.seq},"ts":${lost.ts},"type":"lost","count":${lost.count}`];
-    const parts: Uint8Array[] = [];
-    for (const item of this.#pending) {
-      if (typeof item === "string") fields.push(item);
-      else if ("bytes" in item) {
-        if (fields.length > 0) parts.push(linesBuffer(fields));
-        fields = [];
-        parts.push(item.bytes);
-      } else fields.push(encodeEventFields(item));
-    }
-    if (fields.length > 0) parts.push(linesBuffer(fields));
-    const data = parts.length === 1 ? parts[0]! : Buffer.concat(parts);
+    for (const item of this.#pending) fields.push(typeof item === "string" ? item : encodeEventFields(item));
+    const data = linesBuffer(fields);
     let written = 0;
     try {
       while (written < data.length) written += fs.writeSync(this.#fd, data, written);
@@ -343,7 +210,6 @@ export class JournalWriter implements JournalAppender {
     }
     this.#offset += data.length;
     this.#pending = [];
-    this.#pendingEvents = 0;
     this.#pendingBytes = 0;
     this.#clearTimer();
     if (this.#failure !== undefined) {
@@ -369,7 +235,7 @@ export class JournalWriter implements JournalAppender {
     }
     const first = this.#failure === undefined;
     this.#failure = new StorageError(
-      `[journal] could not append ${this.#pendingEvents} events to ${this.path}: ${(error as Error).message}; kept them queued and will retry`,
+      `[journal] could not append ${this.#pending.length} events to ${this.path}: ${(error as Error).message}; kept them queued and will retry`,
       { cause: error, code: errnoCode(error), path: this.path },
     );
     if (first) this.#logger.error(this.#failure.message);
@@ -380,11 +246,10 @@ export class JournalWriter implements JournalAppender {
 
   /** Past the bound and the disk still refuses: drop the oldest lines, loudly. */
   #shed(): void {
-    const dropped = this.#pendingEvents;
+    const dropped = this.#pending.length;
     const seq = this.#lost?.seq ?? this.#pendingFirstSeq;
     const count = (this.#lost?.count ?? 0) + dropped;
     this.#pending = [];
-    this.#pendingEvents = 0;
     this.#pendingBytes = 0;
     const error = new StorageError(
       `[journal] ${this.path}: ${count} events (seq ${seq}–${seq + count - 1}) could not be written before the queue passed its bound of ${this.#maxPendingBytes} bytes; they are lost from the journal (METRICS.json still counts them). sync() fails until a marker of the loss is on disk`,
@@ -416,7 +281,7 @@ export class JournalWriter implements JournalAppender {
         this.#logger.error(failure.message);
         for (const w of waiters) w.reject(failure);
       } else {
-        this.#fsynced();
+        this.#fsyncs++;
         for (const w of waiters) w.resolve();
       }
       if (this.#syncWaiters.length > 0) this.#startFsync();

@@ -13,6 +13,8 @@
  * fits `wrapLanguageModel` of the installed `ai` (v7 when written; usage shapes of v4–v7 are all
  * understood by `fromAISDKUsage`). Reached only through the `session-metrics/llm/ai-sdk` subpath.
  */
+
+import { fromAISDKUsage } from "../core/usage.ts";
 import {
   CallStep,
   classifyCallError,
@@ -21,7 +23,6 @@ import {
   observeChunks,
 } from "./instrument-shared.ts";
 import { timeStream } from "./stream-timer.ts";
-import { fromAISDKUsage } from "./usage.ts";
 
 export type { InstrumentOptions, InstrumentTarget } from "./instrument-shared.ts";
 

@@ -9,6 +9,8 @@
  * field by field, never add. The merged object then goes through `fromAnthropicUsage`, which adds
  * the cache tokens that Anthropic's `input_tokens` leaves out.
  */
+
+import { fromAnthropicUsage } from "../core/usage.ts";
 import {
   CallStep,
   type InstrumentOptions,
@@ -20,7 +22,6 @@ import {
   wrapAsyncIterator,
 } from "./instrument-shared.ts";
 import { timeStream } from "./stream-timer.ts";
-import { fromAnthropicUsage } from "./usage.ts";
 
 export type { InstrumentOptions, InstrumentTarget } from "./instrument-shared.ts";
 

@@ -15,6 +15,8 @@
  * aborted). A stream that is never iterated, or only read through `stream.tee()` (which bypasses
  * the stream's iterator), leaves its step open.
  */
+
+import { fromOpenAIChatUsage, fromOpenAIResponsesUsage } from "../core/usage.ts";
 import {
   CallStep,
   type InstrumentOptions,
@@ -26,7 +28,6 @@ import {
   wrapAsyncIterator,
 } from "./instrument-shared.ts";
 import { timeStream } from "./stream-timer.ts";
-import { fromOpenAIChatUsage, fromOpenAIResponsesUsage } from "./usage.ts";
 
 export type { InstrumentOptions, InstrumentTarget } from "./instrument-shared.ts";
 

@@ -20,11 +20,13 @@ import type { MetricEvent } from "../core/events.ts";
 import { reduce } from "../core/events.ts";
 import { encodeMetrics } from "../core/go-document.ts";
 import { assertSessionId } from "../core/session-id.ts";
+import { JOURNAL_FILE } from "../core/session-layout.ts";
 import { createState } from "../core/state.ts";
 import { errnoCode, InvalidSessionIdError, MetricsError, StorageError, ValidationError } from "../errors.ts";
-import { consoleLogger, JOURNAL_FILE, type Logger, scanJournal } from "../journal/reader.ts";
+import { load } from "../fs/metrics-file.ts";
+import { scanJournal } from "../journal/reader.ts";
+import { consoleLogger, type Logger } from "../logger.ts";
 import { concatEncoded, encodeEvents } from "./encode.ts";
-import { load } from "./metrics-file.ts";
 import { timestampMs, upsertFromState } from "./session-doc.ts";
 import type { EncodedEvents, MetricsStore, SessionUpsert, StoreBatch } from "./types.ts";
 

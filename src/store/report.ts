@@ -10,10 +10,10 @@
  * exact values and `null` for a group without durations. Cost is summed exactly in nano-units.
  */
 import { z } from "zod";
+import { describeZodError } from "../core/metrics-schema.ts";
 import { assertSessionId } from "../core/session-id.ts";
 import type { SessionMetrics } from "../core/types.ts";
 import { ValidationError } from "../errors.ts";
-import { describeZodError } from "./metrics-file.ts";
 import { foldSession } from "./session-doc.ts";
 import { type AggregateRow, GROUP_KEYS, type GroupKey, type MetricsStore, type WhereSpec } from "./types.ts";
 import { checkText } from "./validate.ts";

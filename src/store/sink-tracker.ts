@@ -9,7 +9,7 @@
  */
 import { type MetricEvent, reduce } from "../core/events.ts";
 import { createState, type SessionState } from "../core/state.ts";
-import type { Logger } from "../journal/reader.ts";
+import type { Logger } from "../logger.ts";
 import { upsertFromState } from "./session-doc.ts";
 import type { SessionUpsert } from "./types.ts";
 

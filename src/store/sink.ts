@@ -12,8 +12,8 @@
 import { hostname } from "node:os";
 import type { MetricEvent } from "../core/events.ts";
 import { StorageError, ValidationError } from "../errors.ts";
-import { consoleLogger, type Logger } from "../journal/reader.ts";
-import type { EventSink } from "../sink.ts";
+import { consoleLogger, type Logger } from "../logger.ts";
+import type { EventSink } from "../session/sink.ts";
 import { concatEncoded, encodeEvents } from "./encode.ts";
 import { SessionTracker } from "./sink-tracker.ts";
 import type { EncodedEvents, MetricsStore, SessionUpsert } from "./types.ts";

@@ -1,8 +1,8 @@
 /** Journal events → analytics records, and the aggregate of a Collector-style event stream. */
 import { describe, expect, test } from "bun:test";
 import { aggregateEvents, eventsToRecords, eventToRecord } from "../../src/aggregate/from-events.ts";
-import { parseInvocationMetric } from "../../src/aggregate/invocation.ts";
 import type { EventBody, MetricEvent } from "../../src/core/events.ts";
+import { parseInvocationMetric } from "../../src/core/invocation.ts";
 import type { NormalizedUsage } from "../../src/core/state.ts";
 import { at, metric, T } from "./helpers.ts";
 

@@ -3,11 +3,11 @@ import { afterEach, beforeEach, describe, expect, test } from "bun:test";
 import { readFileSync } from "node:fs";
 import { readFile, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import type { InvocationMetric } from "../../src/aggregate/invocation.ts";
 import {
   type InvocationLogger,
   InvocationMetricsCollector,
 } from "../../src/aggregate/invocation-collector.ts";
+import type { InvocationMetric } from "../../src/core/invocation.ts";
 import { StorageError, ValidationError } from "../../src/errors.ts";
 import { at, cleanup, metric, tempDir } from "./helpers.ts";
 

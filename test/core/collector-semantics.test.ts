@@ -2,7 +2,7 @@
 import { afterEach, beforeEach, describe, expect, test } from "bun:test";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
-import type { Collector } from "../../src/collector.ts";
+import type { Collector } from "../../src/session/collector.ts";
 import { cleanup, type ManualClock, makeCollector, T0, tempDir, ZERO_PHASE } from "./helpers.ts";
 
 let dir: string;

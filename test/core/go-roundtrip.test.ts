@@ -2,8 +2,8 @@
 import { afterEach, beforeEach, describe, expect, test } from "bun:test";
 import { copyFile, mkdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
-import { Collector } from "../../src/collector.ts";
-import { load, save } from "../../src/store/metrics-file.ts";
+import { load, save } from "../../src/fs/metrics-file.ts";
+import { Collector } from "../../src/session/collector.ts";
 import { cleanup, DESIGN_EXAMPLE, FIXTURES, listTree, ManualClock, readText, tempDir } from "./helpers.ts";
 
 let dir: string;

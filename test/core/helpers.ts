@@ -2,8 +2,8 @@
 import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { Collector, type CollectorOptions } from "../../src/collector.ts";
 import type { SessionMetrics } from "../../src/core/types.ts";
+import { Collector, type CollectorOptions } from "../../src/session/collector.ts";
 
 /** A parsed JSON document that a test mutates freely. */
 // biome-ignore lint/suspicious/noExplicitAny: tests poke at raw JSON of any shape

@@ -2,10 +2,10 @@
 import { afterEach, beforeEach, describe, expect, test } from "bun:test";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
-import { Collector } from "../../src/collector.ts";
 import type { MetricEvent } from "../../src/core/events.ts";
 import { encodeMetrics } from "../../src/core/go-document.ts";
 import { MetricsError, SessionLockedError, ValidationError } from "../../src/errors.ts";
+import { Collector } from "../../src/session/collector.ts";
 import { cleanup, ManualClock, makeCollector, readText, tempDir } from "./helpers.ts";
 
 let dir: string;

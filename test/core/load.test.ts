@@ -4,7 +4,7 @@ import { mkdir, truncate, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { encodeMetrics } from "../../src/core/go-document.ts";
 import { MetricsError, ParseError, SchemaError } from "../../src/errors.ts";
-import { load } from "../../src/store/metrics-file.ts";
+import { load } from "../../src/fs/metrics-file.ts";
 import { cleanup, DESIGN_EXAMPLE, type Loose, tempDir } from "./helpers.ts";
 
 let dir: string;

@@ -6,7 +6,7 @@ import fc from "fast-check";
 import { decodeMetrics, encodeMetrics, parseJson } from "../../src/core/go-document.ts";
 import { assertSessionId } from "../../src/core/session-id.ts";
 import type { SessionMetrics } from "../../src/core/types.ts";
-import { load, save } from "../../src/store/metrics-file.ts";
+import { load, save } from "../../src/fs/metrics-file.ts";
 import { cleanup, tempDir } from "./helpers.ts";
 
 const MAX = Number.MAX_SAFE_INTEGER;

@@ -1,8 +1,8 @@
 /** Property test: any sequence of valid records gives what a line-by-line model of the Go collector gives. */
 import { describe, expect, test } from "bun:test";
 import fc from "fast-check";
-import type { Collector } from "../../src/collector.ts";
 import type { SessionMetrics } from "../../src/core/types.ts";
+import type { Collector } from "../../src/session/collector.ts";
 import { cleanup, makeCollector, tempDir, ZERO_PHASE } from "./helpers.ts";
 
 type Op =

@@ -2,11 +2,11 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test } from "bun:test";
 import { stat } from "node:fs/promises";
 import { join } from "node:path";
-import { Collector } from "../../src/collector.ts";
 import { encodeMetrics } from "../../src/core/go-document.ts";
 import type { SessionMetrics } from "../../src/core/types.ts";
 import { MetricsError, ValidationError } from "../../src/errors.ts";
-import { load, save } from "../../src/store/metrics-file.ts";
+import { load, save } from "../../src/fs/metrics-file.ts";
+import { Collector } from "../../src/session/collector.ts";
 import { cleanup, DESIGN_EXAMPLE, type Loose, listTree, ManualClock, readText, tempDir } from "./helpers.ts";
 
 let dir: string;

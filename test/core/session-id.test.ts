@@ -1,10 +1,10 @@
 /** Session ids: what names a folder safely, and what is refused everywhere with nothing on disk. */
 import { afterEach, beforeEach, describe, expect, test } from "bun:test";
 import { join } from "node:path";
-import { Collector } from "../../src/collector.ts";
 import { assertSessionId } from "../../src/core/session-id.ts";
 import { InvalidSessionIdError, MetricsError } from "../../src/errors.ts";
-import { load, save } from "../../src/store/metrics-file.ts";
+import { load, save } from "../../src/fs/metrics-file.ts";
+import { Collector } from "../../src/session/collector.ts";
 import { cleanup, emptyMetrics, listTree, ManualClock, tempDir } from "./helpers.ts";
 
 let dir: string;

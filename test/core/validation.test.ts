@@ -1,11 +1,11 @@
 /** Bad input: dropped and counted by default, ValidationError in strict mode, state unchanged either way. */
 import { afterEach, beforeEach, describe, expect, test } from "bun:test";
 import { join } from "node:path";
-import { Collector } from "../../src/collector.ts";
 import type { Usage } from "../../src/core/types.ts";
 import { utf8Length } from "../../src/core/validate.ts";
 import { MetricsError, ValidationError } from "../../src/errors.ts";
-import { save } from "../../src/store/metrics-file.ts";
+import { save } from "../../src/fs/metrics-file.ts";
+import { Collector } from "../../src/session/collector.ts";
 import { cleanup, makeCollector, readText, tempDir } from "./helpers.ts";
 
 const MAX = Number.MAX_SAFE_INTEGER;

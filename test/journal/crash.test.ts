@@ -19,12 +19,12 @@
 import { afterAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { existsSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
-import { Collector } from "../../src/collector.ts";
 import type { MetricEvent } from "../../src/core/events.ts";
 import { encodeMetrics } from "../../src/core/go-document.ts";
+import { load } from "../../src/fs/metrics-file.ts";
 import { scanJournalBytes } from "../../src/journal/reader.ts";
 import { loadTurns, replayMetrics, replaySession } from "../../src/journal/replay.ts";
-import { load } from "../../src/store/metrics-file.ts";
+import { Collector } from "../../src/session/collector.ts";
 import {
   bundleFixture,
   checkLines,

@@ -4,10 +4,12 @@
  * every group by itself, `on-sync` only when sync()/flush() asks, `buffered` never.
  */
 import { afterAll, describe, expect, setDefaultTimeout, spyOn, test } from "bun:test";
+// The library loads node:fs lazily through require (start-up cost); spies go on that object.
+import * as fs from "node:fs";
 import { join } from "node:path";
-import { Collector } from "../../src/collector.ts";
 import type { MetricEvent } from "../../src/core/events.ts";
 import type { Durability } from "../../src/journal/writer.ts";
+import { Collector } from "../../src/session/collector.ts";
 import {
   checkLines,
   eventually,
@@ -18,25 +20,10 @@ import {
   TempDirs,
 } from "./helpers.ts";
 
-// The library loads node:fs lazily through require (start-up cost); spies go on that object.
-const fs = require("node:fs") as typeof import("node:fs");
-
 setDefaultTimeout(60_000);
 
 const temps = new TempDirs();
 afterAll(() => temps.removeAll());
-
-/**
- * Opens a collector whose journal is written on the journal thread; its fsyncs are counted by the
- * thread (a spy here cannot see into another thread).
- */
-async function openOnThread(sessionsDir: string, durability: Durability) {
-  const path = join(sessionsDir, "d", JOURNAL);
-  const c = await Collector.open({ sessionId: "d", sessionsDir, durability, logger: new MemoryLogger() });
-  expect(c.journalStats()?.writtenOn).toBe("thread");
-  const base = c.journalStats()!.fsyncs;
-  return { c, path, journalFsyncs: () => c.journalStats()!.fsyncs - base, restore: () => {} };
-}
 
 /** Opens a collector writing its journal on the event loop, watching every fsync of its fd. */
 async function openWatched(sessionsDir: string, durability: Durability) {
@@ -51,7 +38,6 @@ async function openWatched(sessionsDir: string, durability: Durability) {
       sessionId: "d",
       sessionsDir,
       durability,
-      journalThread: false,
       logger: new MemoryLogger(),
     });
     expect(c.journalStats()?.writtenOn).toBe("event-loop");
@@ -80,7 +66,7 @@ describe("durability settings", () => {
     group: { byItself: true, onSync: true },
     "on-sync": { byItself: false, onSync: true },
   };
-  const writers = { "journal thread": openOnThread, "event loop": openWatched };
+  const writers = { "event loop": openWatched };
   for (const [durability, fsyncs] of Object.entries(expectations) as [
     Durability,
     typeof expectations.group,

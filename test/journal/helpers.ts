@@ -8,7 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { MetricEvent } from "../../src/core/events.ts";
 import { decodeEventLine } from "../../src/journal/line-codec.ts";
-import type { Logger } from "../../src/journal/reader.ts";
+import type { Logger } from "../../src/logger.ts";
 
 export const IN_CI = process.env.CI === "true";
 export const JOURNAL = "journal.jsonl";
@@ -27,14 +27,8 @@ export function fixture(name: string): string {
 export async function bundleFixture(name: string, outdir: string): Promise<string> {
   const result = await Bun.build({ entrypoints: [fixture(name)], target: "bun", outdir });
   if (!result.success) throw new AggregateError(result.logs, `could not bundle ${name}`);
-  // The journal thread ships beside the bundle as an entry point of its own (as a bundling
-  // user would ship it); without it the bundled collector would journal on the event loop.
-  const thread = await Bun.build({ entrypoints: [JOURNAL_THREAD_ENTRY], target: "bun", outdir });
-  if (!thread.success) throw new AggregateError(thread.logs, "could not bundle the journal thread");
   return result.outputs[0]!.path;
 }
-
-const JOURNAL_THREAD_ENTRY = join(import.meta.dir, "..", "..", "src", "journal", "journal-thread.ts");
 
 /**
  * Temp directories made by one test file; `removeAll()` in its afterAll. `fast` ones live on

@@ -5,14 +5,16 @@
  * process on this host is reclaimed; a lock naming a live process is not.
  */
 import { afterAll, describe, expect, setDefaultTimeout, spyOn, test } from "bun:test";
+// The library loads node:fs lazily through require (start-up cost); spies go on that object.
+import * as fs from "node:fs";
 import { existsSync, mkdirSync, readFileSync, utimesSync, writeFileSync } from "node:fs";
 import { hostname } from "node:os";
 import { join } from "node:path";
-import { Collector } from "../../src/collector.ts";
 import { encodeMetrics } from "../../src/core/go-document.ts";
 import { SessionLockedError } from "../../src/errors.ts";
+import { load } from "../../src/fs/metrics-file.ts";
 import { replayMetrics } from "../../src/journal/replay.ts";
-import { load } from "../../src/store/metrics-file.ts";
+import { Collector } from "../../src/session/collector.ts";
 import {
   bundleFixture,
   checkLines,
@@ -26,9 +28,6 @@ import {
   TempDirs,
   track,
 } from "./helpers.ts";
-
-// The library loads node:fs lazily through require (start-up cost); spies go on that object.
-const fs = require("node:fs") as typeof import("node:fs");
 
 // A safety net for a busy 2-core machine; no test asserts a duration.
 setDefaultTimeout(60_000);

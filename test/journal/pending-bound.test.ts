@@ -6,9 +6,9 @@
 import { afterAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { statSync } from "node:fs";
 import { join } from "node:path";
-import { Collector } from "../../src/collector.ts";
 import type { MetricEvent } from "../../src/core/events.ts";
 import { JournalWriter } from "../../src/journal/writer.ts";
+import { Collector } from "../../src/session/collector.ts";
 import { checkLines, JOURNAL, MemoryLogger, readBytes, seqsAreGapFree, TempDirs } from "./helpers.ts";
 
 setDefaultTimeout(60_000);

@@ -9,10 +9,10 @@ import { afterAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import fc from "fast-check";
-import { Collector } from "../../src/collector.ts";
 import type { MetricEvent } from "../../src/core/events.ts";
+import { load } from "../../src/fs/metrics-file.ts";
 import { loadTurns, replayMetrics } from "../../src/journal/replay.ts";
-import { load } from "../../src/store/metrics-file.ts";
+import { Collector } from "../../src/session/collector.ts";
 import { checkLines, JOURNAL, MemoryLogger, readBytes, seqsAreGapFree, TempDirs } from "./helpers.ts";
 
 setDefaultTimeout(60_000);

@@ -7,11 +7,11 @@
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, setSystemTime, test } from "bun:test";
 import { appendFileSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { Collector } from "../../src/collector.ts";
 import { type MetricEvent, reduce } from "../../src/core/events.ts";
 import { createState, snapshotState } from "../../src/core/state.ts";
 import type { SessionMetrics } from "../../src/core/types.ts";
 import { scanJournalBytes } from "../../src/journal/reader.ts";
+import { Collector } from "../../src/session/collector.ts";
 import {
   checkLines,
   corruptFiles,

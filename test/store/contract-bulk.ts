@@ -5,9 +5,9 @@
  * them reflects must still fold into exact documents.
  */
 import { expect, test } from "bun:test";
-import { nearestRank } from "../../src/aggregate/percentiles.ts";
 import { type MetricEvent, reduce } from "../../src/core/events.ts";
 import { encodeMetrics } from "../../src/core/go-document.ts";
+import { nearestRank } from "../../src/core/percentiles.ts";
 import { createState, snapshotState } from "../../src/core/state.ts";
 import { concatEncoded, encodeEvents } from "../../src/store/encode.ts";
 import { getSession, report } from "../../src/store/report.ts";

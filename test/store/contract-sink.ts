@@ -2,9 +2,9 @@
 import { describe, expect, test } from "bun:test";
 import { appendFileSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { Collector } from "../../src/collector.ts";
 import { StorageError } from "../../src/errors.ts";
 import { scanJournal } from "../../src/journal/reader.ts";
+import { Collector } from "../../src/session/collector.ts";
 import { type IngestProgress, ingest } from "../../src/store/ingest.ts";
 import { getSession, report } from "../../src/store/report.ts";
 import { createStoreSink } from "../../src/store/sink.ts";

@@ -6,8 +6,8 @@
  */
 import { copyFileSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
-import { Collector } from "../../src/collector.ts";
 import type { MetricEvent } from "../../src/core/events.ts";
+import { Collector } from "../../src/session/collector.ts";
 import { ingest } from "../../src/store/ingest.ts";
 import type { ReportRow } from "../../src/store/report.ts";
 import { createStoreSink } from "../../src/store/sink.ts";

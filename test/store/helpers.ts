@@ -9,7 +9,7 @@ import * as net from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { SQL } from "bun";
-import type { Logger } from "../../src/journal/reader.ts";
+import type { Logger } from "../../src/logger.ts";
 import type { MetricsStore, StoreBatch } from "../../src/store/types.ts";
 
 export const FIXTURES = join(import.meta.dir, "..", "fixtures");

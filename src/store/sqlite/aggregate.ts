@@ -9,7 +9,7 @@
 import type { Database } from "bun:sqlite";
 import type { SQL } from "drizzle-orm";
 import { SQLiteSyncDialect } from "drizzle-orm/sqlite-core";
-import { nearestRank } from "../../aggregate/percentiles.ts";
+import { nearestRank } from "../../core/percentiles.ts";
 import { groupKey, num } from "../queries.ts";
 import type { AggregateRow, AggregateSpec } from "../types.ts";
 

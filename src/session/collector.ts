@@ -1,27 +1,34 @@
 /**
- * The per-session `Collector`, a port of the Go M31A `internal/metrics` collector: the recording
- * core (`Recorder`: validation, state, events) plus what a session owns on disk and its lifecycle.
- * Opening takes the session's lock and recovers its journal (synchronously, once); events go to
- * the journal and any sinks, which write off the record*() path; `flush()` writes METRICS.json.
+ * The per-session `Collector`, a port of the Go M31A `internal/metrics` collector. It has a
+ * `Recorder` (validation, state, events), a `SessionFolder` (claim, lock, journal, METRICS.json
+ * writer) and its sinks, and ties their lifecycles together. Opening takes the session's lock and
+ * recovers its journal (synchronously, once); events go to the journal and any sinks, which write
+ * off the record*() path; `flush()` writes METRICS.json.
  */
-
-import type { AggregateOptions, MetricsAggregate } from "./aggregate/aggregate.ts";
-import { aggregateJournal } from "./aggregate/session.ts";
-import { reduce } from "./core/events.ts";
-import { encodeMetrics } from "./core/go-document.ts";
-import { assertSessionId } from "./core/session-id.ts";
-import { restoreState } from "./core/state.ts";
-import type { SessionMetrics } from "./core/types.ts";
-import { typeName } from "./core/validate.ts";
-import { MetricsError, ValidationError } from "./errors.ts";
-import { consoleLogger, type Logger } from "./journal/reader.ts";
-import type { Durability } from "./journal/writer.ts";
-import { Recorder, type RecorderOptions } from "./recorder.ts";
-import { startCoarseClock } from "./runtime/coarse-clock.ts";
-import { SessionFiles } from "./runtime/session-files.ts";
-import { createWorkerPort } from "./runtime/worker-bridge.ts";
+import type { AggregateOptions, MetricsAggregate } from "../aggregate/aggregate.ts";
+import { aggregateJournal } from "../aggregate/session.ts";
+import { reduce } from "../core/events.ts";
+import { encodeMetrics } from "../core/go-document.ts";
+import type { InvocationMetric } from "../core/invocation.ts";
+import { assertSessionId } from "../core/session-id.ts";
+import { createState } from "../core/state.ts";
+import type { RecordDetails, SessionMetrics, TurnMetrics, Usage } from "../core/types.ts";
+import { typeName } from "../core/validate.ts";
+import { MetricsError, ValidationError } from "../errors.ts";
+import { load } from "../fs/metrics-file.ts";
+import type { Durability } from "../journal/writer.ts";
+import { consoleLogger, type Logger } from "../logger.ts";
+import {
+  type EventListener,
+  guardListener,
+  Recorder,
+  type RecorderOptions,
+  type RecorderStart,
+} from "./recorder.ts";
+import { SessionFolder } from "./session-folder.ts";
 import type { EventSink } from "./sink.ts";
-import { load } from "./store/metrics-file.ts";
+import type { TurnHandle } from "./turns.ts";
+import { createWorkerPort } from "./worker-bridge.ts";
 
 export interface CollectorOptions extends RecorderOptions {
   /** Folder that holds one sub-folder per session. Default `"sessions"`. */
@@ -46,8 +53,8 @@ export interface CollectorOptions extends RecorderOptions {
    */
   maxPendingBytes?: number;
   /**
-   * Encode, write and fsync the journal on a background thread (one per process), so neither
-   * costs the event loop anything. `false` does it on the event loop, in groups. Default `true`.
+   * @deprecated Ignored: the journal is always encoded and written on the event loop, in groups
+   * (the background journal thread is gone). Accepted for one release.
    */
   journalThread?: boolean;
   /** Where journal recovery and write failures are reported. Default: console. */
@@ -60,9 +67,12 @@ export interface CollectorOptions extends RecorderOptions {
 }
 
 export interface JournalStats {
+  /** Bytes recorded but not yet written (small events estimated). */
   pendingBytes: number;
+  /** Successful fsyncs of the journal so far. */
   fsyncs: number;
-  writtenOn: "thread" | "event-loop";
+  /** @deprecated Always `"event-loop"` (there is no journal thread any more). */
+  writtenOn: "event-loop";
 }
 
 export interface OpenOptions extends CollectorOptions {
@@ -79,54 +89,51 @@ interface ResumeFrom {
   metrics: SessionMetrics | null;
 }
 
-export class Collector extends Recorder implements AsyncDisposable {
+export class Collector implements AsyncDisposable {
   readonly sessionsDir: string;
-  readonly #files: SessionFiles | undefined;
+  readonly #recorder: Recorder;
+  readonly #folder: SessionFolder | undefined;
+  #sinks: readonly EventSink[];
   #stopping: Promise<void> | undefined;
   #closePorts: (() => void)[] = [];
-  #sinks: EventSink[] = [];
 
   /** Creates a collector for a fresh run of the session (see {@link Collector.open} to resume). */
   constructor(options: CollectorOptions, resumeFrom?: ResumeFrom) {
     if (typeof options !== "object" || options === null)
       throw new ValidationError(`new Collector(options) needs an options object, got ${typeName(options)}`);
     assertSessionId(options.sessionId);
-    super(options, clockFor(options.now));
+    const clock = clockFor(options.now);
     this.sessionsDir = options.sessionsDir ?? "sessions";
-    if (!this.enabledFlag) return;
-    const state = this.state;
-    const files = new SessionFiles({
+    this.#sinks = options.enabled === false ? [] : [...(options.sinks ?? [])];
+    if (options.enabled === false) {
+      this.#recorder = new Recorder(options, { clock });
+      return;
+    }
+    const state = createState(options.sessionId, 0);
+    const folder = new SessionFolder({
       sessionsDir: this.sessionsDir,
-      sessionId: this.sessionId,
+      sessionId: options.sessionId,
       journal: options.journal ?? true,
       durability: options.durability,
       maxPendingBytes: options.maxPendingBytes,
-      journalThread: options.journalThread,
       logger: options.logger ?? consoleLogger,
       flushOnExit: options.flushOnExit ?? false,
-      encode: () => encodeMetrics(this.snapshot()),
+      encode: () => encodeMetrics(this.#recorder.snapshot()),
       replay: resumeFrom === undefined ? undefined : (event) => reduce(state, event),
     });
-    this.#files = files;
-    this.seq = files.scan.lastSeq;
-    const journal = files.journal;
-    this.journal = journal;
-    this.#sinks = [...(options.sinks ?? [])];
-    if (this.#sinks.length > 0) this.freezeEvents = true;
-    for (const sink of this.#sinks)
-      this.listeners.push(this.guard((event) => sink.write(this.sessionId, event)));
+    this.#folder = folder;
+    const lastSeq = folder.scan.lastSeq;
     // Replayed: carry on, unless METRICS.json is newer (a run with `journal: false` came between).
-    if (resumeFrom !== undefined && files.scan.events > 0 && !isNewer(resumeFrom.metrics, state.updatedAt))
-      return;
-    if (resumeFrom?.metrics) {
-      restoreState(state, resumeFrom.metrics);
-      this.applied({ type: "restore", metrics: resumeFrom.metrics }, this.clock());
-    } else {
-      const startedAt = state.startedAt as number;
-      this.applied({ type: "session_start", sessionId: this.sessionId, startedAt }, startedAt);
-    }
+    let from: RecorderStart | undefined;
+    if (resumeFrom !== undefined && folder.scan.events > 0 && !isNewer(resumeFrom.metrics, state.updatedAt))
+      from = { state };
+    else if (resumeFrom?.metrics) from = { metrics: resumeFrom.metrics };
+    const sessionId = options.sessionId;
+    const listeners: EventListener[] = this.#sinks.map((sink) =>
+      guardListener((event) => sink.write(sessionId, event)),
+    );
+    this.#recorder = new Recorder(options, { clock, journal: folder.journal, listeners, from, lastSeq });
   }
-
   /**
    * Opens a collector; with `resume: true` it continues the session on disk (journal replay, or
    * METRICS.json when there is no journal). A resumed session and an uninterrupted one with the
@@ -139,15 +146,111 @@ export class Collector extends Recorder implements AsyncDisposable {
     return new Collector(rest, { metrics });
   }
 
+  get sessionId(): string {
+    return this.#recorder.sessionId;
+  }
+
   /** Go: `Enabled()`. */
   get enabled(): boolean {
-    return this.enabledFlag;
+    return this.#recorder.enabled;
   }
 
   /** True once `stop()` was called. */
   get stopped(): boolean {
-    return this.stoppedFlag;
+    return this.#recorder.stopped;
   }
+
+  // ------------------------------------------------------------------------------------------
+  // Recording: the recorder's, one path for every record (see recorder.ts)
+
+  recordToolCall(name: string, success: boolean, durationMs: number, details?: RecordDetails): void {
+    this.#recorder.recordToolCall(name, success, durationMs, details);
+  }
+
+  /** See {@link Recorder.recordLLMInteraction}: without a cost, the call is priced by model. */
+  recordLLMInteraction(
+    phase: string,
+    usage: Usage | null | undefined,
+    cost?: number,
+    details?: RecordDetails,
+  ): void {
+    this.#recorder.recordLLMInteraction(phase, usage, cost, details);
+  }
+
+  recordLLMInteractionWithPrompt(
+    phase: string,
+    usage: Usage | null | undefined,
+    cost: number | undefined,
+    promptHash: string,
+    truncated: boolean,
+    details?: RecordDetails,
+  ): void {
+    this.#recorder.recordLLMInteractionWithPrompt(phase, usage, cost, promptHash, truncated, details);
+  }
+
+  recordPhaseTransition(phase: string): void {
+    this.#recorder.recordPhaseTransition(phase);
+  }
+
+  recordPhaseDuration(phase: string, durationMs: number, success: boolean): void {
+    this.#recorder.recordPhaseDuration(phase, durationMs, success);
+  }
+
+  recordHealTrigger(phase: string): void {
+    this.#recorder.recordHealTrigger(phase);
+  }
+
+  recordHealOutcome(phase: string, success: boolean): void {
+    this.#recorder.recordHealOutcome(phase, success);
+  }
+
+  recordHealDuration(phase: string, durationMs: number): void {
+    this.#recorder.recordHealDuration(phase, durationMs);
+  }
+
+  recordHealLoop(phase: string): void {
+    this.#recorder.recordHealLoop(phase);
+  }
+
+  recordBisectTrigger(phase: string): void {
+    this.#recorder.recordBisectTrigger(phase);
+  }
+
+  recordBisectOutcome(phase: string, success: boolean): void {
+    this.#recorder.recordBisectOutcome(phase, success);
+  }
+
+  recordEditStrategy(strategy: string): void {
+    this.#recorder.recordEditStrategy(strategy);
+  }
+
+  /** See {@link Recorder.recordInvocation}. */
+  recordInvocation(metric: InvocationMetric): void {
+    this.#recorder.recordInvocation(metric);
+  }
+
+  /** See {@link Recorder.startTurn}. */
+  startTurn(options?: { turnId?: string; phase?: string }): TurnHandle {
+    return this.#recorder.startTurn(options);
+  }
+
+  /** The session's turns in start order (deep copies). */
+  turns(): TurnMetrics[] {
+    return this.#recorder.turns();
+  }
+
+  /** A deep copy of the current state, in the camelCase shape. */
+  snapshot(): SessionMetrics {
+    return this.#recorder.snapshot();
+  }
+
+  /** See {@link Recorder.subscribe}. */
+  subscribe(listener: EventListener, onListenerError?: (error: unknown) => void): () => void {
+    return this.#recorder.subscribe(listener, onListenerError);
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // Reading, persistence, lifecycle
 
   /**
    * Invocation analytics of this session (invocations, tool calls and LLM interactions with their
@@ -155,7 +258,7 @@ export class Collector extends Recorder implements AsyncDisposable {
    * @throws MetricsError when the collector keeps no journal (`journal: false`)
    */
   computeAggregate(options?: AggregateOptions): MetricsAggregate {
-    const journal = this.#files?.journal;
+    const journal = this.#folder?.journal;
     if (journal === undefined)
       throw new MetricsError(
         `[aggregate] session ${this.sessionId} keeps no journal (journal: false or disabled); analytics read the journal. Use InvocationMetricsCollector, or keep the journal on`,
@@ -164,29 +267,22 @@ export class Collector extends Recorder implements AsyncDisposable {
     return aggregateJournal(this.sessionsDir, this.sessionId, options);
   }
 
-  // ------------------------------------------------------------------------------------------
-  // Reading, persistence, lifecycle
-
   /**
    * Writes METRICS.json atomically with a snapshot taken when the write starts. Concurrent calls
    * share one queue and coalesce; once they resolve the file equals the newest snapshot.
    * A disabled collector writes nothing. @throws StorageError (the previous file is unchanged)
    */
   flush(): Promise<void> {
-    if (this.#files === undefined) return Promise.resolve();
-    if (this.#sinks.length === 0) return this.#files.flush();
-    return Promise.all([this.#files.flush(), ...this.#sinks.map((sink) => sink.flush())]).then(() => {});
+    if (this.#folder === undefined) return Promise.resolve();
+    if (this.#sinks.length === 0) return this.#folder.flush();
+    return Promise.all([this.#folder.flush(), ...this.#sinks.map((sink) => sink.flush())]).then(() => {});
   }
 
-  /**
-   * How the journal is doing: bytes recorded but not yet written, successful fsyncs, and where
-   * lines are encoded and written (`"thread"`, the default, or `"event-loop"`). Undefined without
-   * a journal.
-   */
+  /** How the journal is doing: bytes recorded but not yet written, successful fsyncs. Undefined without a journal. */
   journalStats(): JournalStats | undefined {
-    const journal = this.#files?.journal;
+    const journal = this.#folder?.journal;
     if (journal === undefined) return undefined;
-    return { pendingBytes: journal.pendingBytes, fsyncs: journal.fsyncs, writtenOn: journal.writtenOn };
+    return { pendingBytes: journal.pendingBytes, fsyncs: journal.fsyncs, writtenOn: "event-loop" };
   }
 
   /**
@@ -195,12 +291,12 @@ export class Collector extends Recorder implements AsyncDisposable {
    * @throws StorageError while the disk refuses the write (the events stay queued and are retried)
    */
   sync(): Promise<void> {
-    return this.#files?.sync() ?? Promise.resolve();
+    return this.#folder?.sync() ?? Promise.resolve();
   }
 
   /** Synchronous flush for exit handlers; prefer `flush()` everywhere else. */
   flushSync(): void {
-    this.#files?.flushSync();
+    this.#folder?.flushSync();
   }
 
   /**
@@ -208,9 +304,8 @@ export class Collector extends Recorder implements AsyncDisposable {
    * after a successful stop it does nothing; after a failed flush it tries the flush again.
    */
   stop(): Promise<void> {
-    if (!this.enabledFlag) return Promise.resolve();
-    this.stoppedFlag = true;
-    this.live = false;
+    if (!this.enabled) return Promise.resolve();
+    this.#recorder.stop();
     this.#stopping ??= this.flush().then(
       () => this.#teardown(),
       (error: unknown) => {
@@ -230,7 +325,7 @@ export class Collector extends Recorder implements AsyncDisposable {
    * gives the same record API. The owner applies each worker's records in that worker's order.
    */
   workerPort(): MessagePort {
-    if (this.stoppedFlag) throw new MetricsError(`[worker] session ${this.sessionId} is stopped`);
+    if (this.stopped) throw new MetricsError(`[worker] session ${this.sessionId} is stopped`);
     const { port, close } = createWorkerPort((method, args) => this.#applyRemote(method, args));
     this.#closePorts.push(close);
     return port;
@@ -240,20 +335,21 @@ export class Collector extends Recorder implements AsyncDisposable {
   // Internals
 
   #applyRemote(method: string, args: unknown[]): void {
-    const fn = REMOTE_METHODS.has(method) ? (this as unknown as Record<string, unknown>)[method] : undefined;
+    const fn = REMOTE_METHODS.has(method)
+      ? (this.#recorder as unknown as Record<string, unknown>)[method]
+      : undefined;
     if (typeof fn !== "function")
       throw new ValidationError(`[worker] unknown record method ${JSON.stringify(method)}`);
-    (fn as (...a: unknown[]) => void).apply(this, args);
+    (fn as (...a: unknown[]) => void).apply(this.#recorder, args);
   }
 
   async #teardown(): Promise<void> {
     for (const close of this.#closePorts) close();
     this.#closePorts = [];
-    this.listeners = [];
-    this.journal = undefined;
+    this.#recorder.detachListeners();
     const sinks = this.#sinks;
     this.#sinks = [];
-    await Promise.all([this.#files?.close(), ...sinks.map((sink) => sink.close())]);
+    await Promise.all([this.#folder?.close(), ...sinks.map((sink) => sink.close())]);
   }
 }
 
@@ -275,10 +371,10 @@ export const REMOTE_METHODS: ReadonlySet<string> = new Set([
 
 /**
  * The injected clock (validated now; one that later returns an invalid Date falls back to the
- * system clock rather than make record*() throw), or the cheap coarse system clock.
+ * system clock rather than make record*() throw), or `Date.now`.
  */
 function clockFor(now: (() => Date) | undefined): () => number {
-  if (now === undefined) return startCoarseClock();
+  if (now === undefined) return Date.now;
   if (!isValidDate(now())) throw new ValidationError("the injected now() must return a valid Date");
   return () => timeOf(now());
 }

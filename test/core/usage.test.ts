@@ -1,12 +1,12 @@
 /** Usage normalisers: OTel GenAI semantics (input includes cache, output includes reasoning), undefined ≠ 0. */
 import { describe, expect, test } from "bun:test";
-import { ValidationError } from "../../src/errors.ts";
 import {
   fromAISDKUsage,
   fromAnthropicUsage,
   fromOpenAIChatUsage,
   fromOpenAIResponsesUsage,
-} from "../../src/llm/usage.ts";
+} from "../../src/core/usage.ts";
+import { ValidationError } from "../../src/errors.ts";
 
 describe("fromOpenAIChatUsage", () => {
   test("maps cached and reasoning details; input already includes the cache", () => {

@@ -4,9 +4,9 @@
  * timing logic stays out of the collector. A handle whose turn was refused (bad or duplicate id)
  * is inert: its methods do nothing.
  */
-import type { StepRecord } from "./core/turns.ts";
-import { addUsage } from "./core/turns.ts";
-import type { StepRecorder, StreamStats, TurnRecorder, Usage } from "./core/types.ts";
+import type { StepRecord } from "../core/turns.ts";
+import { addUsage } from "../core/turns.ts";
+import type { StepRecorder, StreamStats, TurnRecorder, Usage } from "../core/types.ts";
 
 /** What the collector provides to its turn handles. */
 export interface TurnSink {

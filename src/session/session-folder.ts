@@ -3,26 +3,23 @@
  * in-process claim, the cross-process `.lock`, the journal (recovered on open) and the coalescing
  * METRICS.json writer, plus the exit hooks that write what is still queued.
  */
-import { join } from "node:path";
 import type { MetricEvent } from "../core/events.ts";
-import { acquireSessionLock } from "../journal/lock.ts";
-import { JOURNAL_FILE, type JournalScan, type Logger, recoverJournal } from "../journal/reader.ts";
-import { journalThreadUsable, ThreadedJournalWriter } from "../journal/thread-writer.ts";
-import { type Durability, type JournalAppender, JournalWriter } from "../journal/writer.ts";
-import { writeFileAtomic, writeFileAtomicSync } from "../store/atomic-file.ts";
-import { CoalescingWriter } from "../store/coalescing-writer.ts";
-import { metricsPath } from "../store/metrics-file.ts";
+import { journalPath, metricsPath, sessionPath } from "../core/session-layout.ts";
+import { writeFileAtomic, writeFileAtomicSync } from "../fs/atomic-file.ts";
+import { CoalescingWriter } from "../fs/coalescing-writer.ts";
+import { type JournalScan, recoverJournal } from "../journal/reader.ts";
+import { type Durability, JournalWriter } from "../journal/writer.ts";
+import type { Logger } from "../logger.ts";
 import { addExitHook } from "./exit-hooks.ts";
+import { acquireSessionLock } from "./lock.ts";
 import { claimSession } from "./session-claims.ts";
 
-export interface SessionFilesOptions {
+export interface SessionFolderOptions {
   sessionsDir: string;
   sessionId: string;
   journal: boolean;
   durability?: Durability;
   maxPendingBytes?: number;
-  /** Encode and write the journal on the journal thread (default) rather than on the event loop. */
-  journalThread?: boolean;
   logger: Logger;
   flushOnExit: boolean;
   /** Produces the METRICS.json text at the moment a write starts. */
@@ -31,9 +28,9 @@ export interface SessionFilesOptions {
   replay?: (event: MetricEvent) => void;
 }
 
-export class SessionFiles {
+export class SessionFolder {
   readonly metricsPath: string;
-  readonly journal: JournalAppender | undefined;
+  readonly journal: JournalWriter | undefined;
   /** What recovery found in the journal (events 0 when there was none). */
   readonly scan: JournalScan;
   readonly #metrics: CoalescingWriter;
@@ -41,9 +38,9 @@ export class SessionFiles {
   readonly #release: (() => void)[] = [];
   #closed = false;
 
-  constructor(options: SessionFilesOptions) {
+  constructor(options: SessionFolderOptions) {
     const { sessionsDir, sessionId } = options;
-    const sessionDir = join(sessionsDir, sessionId);
+    const sessionDir = sessionPath(sessionsDir, sessionId);
     this.metricsPath = metricsPath(sessionsDir, sessionId);
     this.#encode = options.encode;
     this.#metrics = new CoalescingWriter(options.encode, (data) => writeFileAtomic(this.metricsPath, data));
@@ -53,9 +50,7 @@ export class SessionFiles {
       this.#release.push(acquireSessionLock(sessionDir, sessionId));
       if (options.journal) {
         this.scan = recoverJournal(sessionDir, options.replay ?? (() => {}), options.logger);
-        const threaded = options.journalThread !== false && journalThreadUsable();
-        const Writer = threaded ? ThreadedJournalWriter : JournalWriter;
-        const journal = new Writer(join(sessionDir, JOURNAL_FILE), this.scan.validBytes, {
+        const journal = new JournalWriter(journalPath(sessionsDir, sessionId), this.scan.validBytes, {
           durability: options.durability,
           maxPendingBytes: options.maxPendingBytes,
           logger: options.logger,

@@ -4,7 +4,7 @@
  */
 
 import { ValidationError } from "../errors.ts";
-import { lazySchema } from "../runtime/lazy-zod.ts";
+import { lazySchema } from "./lazy-zod.ts";
 
 /** USD per million tokens. */
 export interface TokenRates {

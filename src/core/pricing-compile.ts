@@ -9,9 +9,10 @@
  * 3.0000000000000004e-7. A rate with more decimals (or a bigger sum) uses the same formula in
  * ordinary floating point.
  */
-import type { Usage } from "../core/types.ts";
+
 import { ValidationError } from "../errors.ts";
 import { entryLabel, type PriceEntry, type TokenRates } from "./pricing-schema.ts";
+import type { Usage } from "./types.ts";
 
 /** When a price applies: a `Date`, epoch milliseconds or an ISO 8601 string. Default: now. */
 export type PriceInstant = Date | number | string;

@@ -5,14 +5,13 @@
  * short-lived `.lock.reclaim` so two of them never both win.
  */
 
+import * as fs from "node:fs";
 import { hostname } from "node:os";
 import { join } from "node:path";
+import { LOCK_FILE, LOCK_RECLAIM_FILE } from "../core/session-layout.ts";
 import { errnoCode, SessionLockedError, StorageError } from "../errors.ts";
-import { fs } from "../runtime/lazy-node.ts";
-import { randomHex } from "../runtime/random-hex.ts";
+import { randomHex } from "../fs/random-hex.ts";
 
-export const LOCK_FILE = ".lock";
-const RECLAIM_FILE = ".lock.reclaim";
 /** A reclaim marker older than this was left by a crash mid-reclaim. */
 const STALE_RECLAIM_MS = 10_000;
 
@@ -149,7 +148,7 @@ export function acquireSessionLock(sessionDir: string, sessionId: string): () =>
 
 /** Removes a dead holder's lock, but only while holding the reclaim marker and only if unchanged. */
 function reclaim(sessionDir: string, path: string, dead: LockInfo | undefined): void {
-  const marker = join(sessionDir, RECLAIM_FILE);
+  const marker = join(sessionDir, LOCK_RECLAIM_FILE);
   try {
     const age = Date.now() - fs.statSync(marker).mtimeMs;
     if (age > STALE_RECLAIM_MS) fs.rmSync(marker, { force: true });

@@ -10,9 +10,10 @@
  * When a provider reports only one of input/output, the other is 0: `Usage` needs both, and the
  * call did happen. Provider totals are kept as reported (`totalTokens`), not recomputed.
  */
-import type { Usage } from "../core/types.ts";
-import { typeName } from "../core/validate.ts";
+
 import { ValidationError } from "../errors.ts";
+import type { Usage } from "./types.ts";
+import { typeName } from "./validate.ts";
 
 type Fields = Record<string, unknown>;
 

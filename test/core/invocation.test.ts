@@ -1,11 +1,11 @@
 /** The InvocationMetric schema: what it accepts, what it refuses, and how the error names the field. */
 import { describe, expect, test } from "bun:test";
+import type { InvocationRecord } from "../../src/core/events.ts";
 import {
   type InvocationMetric,
   invocationMetricSchema,
   parseInvocationMetric,
-} from "../../src/aggregate/invocation.ts";
-import type { InvocationRecord } from "../../src/core/events.ts";
+} from "../../src/core/invocation.ts";
 import { MetricsError, ValidationError } from "../../src/errors.ts";
 
 const FULL: InvocationMetric = {

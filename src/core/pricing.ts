@@ -9,23 +9,18 @@
  * Costs are exact to the last bit where cheap: see `pricing-compile.ts`.
  */
 
-import type { Usage } from "../core/types.ts";
-import { ParseError, StorageError } from "../errors.ts";
-import { once } from "../runtime/lazy-module.ts";
-import { fs } from "../runtime/lazy-node.ts";
 import { BUILTIN_PRICES } from "./builtin-prices.ts";
-import type * as CompileModule from "./pricing-compile.ts";
-import type { Compiled, PriceInstant } from "./pricing-compile.ts";
-import type * as SchemaModule from "./pricing-schema.ts";
-import type { PriceEntry } from "./pricing-schema.ts";
-
-// Validation and compilation load with the first table (every Recorder imports this module).
-const compiler = once(() => require("./pricing-compile.ts") as typeof CompileModule);
-const schema = once(() => require("./pricing-schema.ts") as typeof SchemaModule);
-
-function parsePriceTable(input: unknown, source?: string): SchemaModule.PriceTableFile {
-  return schema().parsePriceTable(input, source);
-}
+import {
+  byRecency,
+  type Compiled,
+  compile,
+  costOf,
+  type PriceInstant,
+  pick,
+  toMs,
+} from "./pricing-compile.ts";
+import { type PriceEntry, type PriceTableFile, parsePriceTable } from "./pricing-schema.ts";
+import type { Usage } from "./types.ts";
 
 export type { PriceInstant } from "./pricing-compile.ts";
 export type { PriceEntry, PriceTableFile, TokenRates } from "./pricing-schema.ts";
@@ -55,10 +50,14 @@ export class PriceTable {
   /** Validates `entries` (throws `ValidationError` naming the bad entry). */
   constructor(entries: readonly unknown[], options: PriceTableOptions = {}) {
     const source = options.source ?? "price table";
-    this.entries = parsePriceTable([...entries], source).entries;
+    // The built-in entries are this package's own constant (checked by a test), so they skip
+    // zod: loading it would cost the first priced LLM call tens of milliseconds.
+    this.entries =
+      entries === BUILTIN_PRICES.entries
+        ? BUILTIN_PRICES.entries
+        : parsePriceTable([...entries], source).entries;
     this.asOf = options.asOf;
     this.#fallback = options.builtin === false ? undefined : builtinTable();
-    const { byRecency, compile } = compiler();
     this.entries.forEach((entry, index) => {
       const c = compile(entry, index, source);
       if (c.exact !== undefined) {
@@ -74,20 +73,20 @@ export class PriceTable {
 
   /** The entry that prices `model` at `at` (user entries before built-in ones), or `undefined`. */
   lookup(model: string, at?: PriceInstant): PriceEntry | undefined {
-    return this.#resolve(model, at === undefined ? undefined : compiler().toMs(at))?.entry;
+    return this.#resolve(model, at === undefined ? undefined : toMs(at))?.entry;
   }
 
   /** Cost in USD of one call, or `undefined` when no entry prices `model` at `at`. */
   estimateCost(model: string, usage: Usage, at?: PriceInstant): number | undefined {
-    const c = this.#resolve(model, at === undefined ? undefined : compiler().toMs(at));
+    const c = this.#resolve(model, at === undefined ? undefined : toMs(at));
     if (c === undefined) return undefined;
     const rates = c.tier !== undefined && usage.promptTokens > c.tierAbove ? c.tier : c.base;
-    return compiler().costOf(rates, usage, model);
+    return costOf(rates, usage, model);
   }
 
   /** `atMs` undefined = now, read only if a candidate has a date range. */
   #resolve(model: string, atMs: number | undefined): Compiled | undefined {
-    return compiler().pick(this.#candidates(model), atMs);
+    return pick(this.#candidates(model), atMs);
   }
 
   /**
@@ -114,57 +113,17 @@ export class PriceTable {
 }
 
 /**
- * A price table from entries (an array, or `{ asOf?, entries }`) or from a JSON file path (read
- * synchronously). User entries are searched before the built-in table unless `builtin: false`.
+ * A price table from entries (an array, or `{ asOf?, entries }`), validated. User entries are
+ * searched before the built-in table unless `builtin: false`. (`createPriceTable` of the package
+ * also takes a JSON file path.)
  */
-export function createPriceTable(
-  source: readonly unknown[] | { asOf?: string; entries: readonly unknown[] } | string,
+export function priceTableFrom(
+  source: readonly unknown[] | { asOf?: string; entries: readonly unknown[] },
   options: PriceTableOptions = {},
 ): PriceTable {
-  if (typeof source === "string") {
-    let text: string;
-    try {
-      text = fs.readFileSync(source, "utf8");
-    } catch (cause) {
-      throw unreadable(source, cause);
-    }
-    return fromJson(text, source, options);
-  }
   if (Array.isArray(source)) return new PriceTable(source, options);
-  const file = parsePriceTable(source, options.source);
+  const file: PriceTableFile = parsePriceTable(source, options.source);
   return new PriceTable(file.entries, { ...options, asOf: options.asOf ?? file.asOf });
-}
-
-/**
- * Reads a JSON price table file: `StorageError` when it cannot be read, `ParseError` when it is not
- * JSON, `ValidationError` naming the first bad entry.
- */
-export async function loadPriceTable(path: string, options: PriceTableOptions = {}): Promise<PriceTable> {
-  let text: string;
-  try {
-    text = await Bun.file(path).text();
-  } catch (cause) {
-    throw unreadable(path, cause);
-  }
-  return fromJson(text, path, options);
-}
-
-function unreadable(path: string, cause: unknown): StorageError {
-  return new StorageError(`[prices] cannot read the price table ${path}: ${(cause as Error).message}`, {
-    cause,
-    path,
-  });
-}
-
-function fromJson(text: string, path: string, options: PriceTableOptions): PriceTable {
-  let data: unknown;
-  try {
-    data = JSON.parse(text);
-  } catch (cause) {
-    throw new ParseError(path, `price table is not valid JSON: ${(cause as Error).message}`, { cause });
-  }
-  const file = parsePriceTable(data, path);
-  return new PriceTable(file.entries, { ...options, source: path, asOf: options.asOf ?? file.asOf });
 }
 
 let builtin: PriceTable | undefined;

@@ -4,10 +4,10 @@
  * fsync the directory. A failure leaves the previous file byte-identical and no temp file behind.
  */
 
+import * as fs from "node:fs";
 import { basename, dirname, join } from "node:path";
 import { errnoCode, StorageError } from "../errors.ts";
-import { fs } from "../runtime/lazy-node.ts";
-import { randomHex } from "../runtime/random-hex.ts";
+import { randomHex } from "./random-hex.ts";
 
 export const FILE_MODE = 0o644;
 export const DIR_MODE = 0o755;

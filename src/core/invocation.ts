@@ -4,16 +4,15 @@
  * aggregation code behind it trusts the type.
  */
 import type { z } from "zod";
-import type { InvocationRecord } from "../core/events.ts";
-import { MAX_NAME_BYTES, typeName, utf8Length } from "../core/validate.ts";
 import { describeValue, ValidationError } from "../errors.ts";
-import { lazySchema, type ZodNamespace } from "../runtime/lazy-zod.ts";
+import type { InvocationRecord } from "./events.ts";
+import { lazySchema, type ZodNamespace } from "./lazy-zod.ts";
+import { MAX_NAME_BYTES, typeName, utf8Length } from "./validate.ts";
 
 /**
  * The file name of `InvocationMetricsCollector` inside its `metricsDir` (here, not in
  * invocation-collector.ts, so the package root exports it without loading the collector).
  */
-export const INVOCATIONS_FILE = "invocations.jsonl";
 
 const OPTIONAL_KEYS = [
   "taskId",

@@ -1,7 +1,7 @@
 /** Nearest-rank percentiles: always one of the values, at rank ⌈p·n/100⌉. */
 import { describe, expect, test } from "bun:test";
 import fc from "fast-check";
-import { nearestRank, percentiles } from "../../src/aggregate/percentiles.ts";
+import { nearestRank, percentiles } from "../../src/core/percentiles.ts";
 
 describe("percentiles", () => {
   test("of 1..10 are 5, 9 and 10", () => {

@@ -3,19 +3,7 @@
  * message bus). The collector calls `write` synchronously on the record*() path, so a sink only
  * queues there; `flush` and `close` are awaited by `collector.flush()` and `collector.stop()`.
  */
-import type { MetricEvent, PhaseCountType } from "./core/events.ts";
-
-/**
- * Where a collector's journal takes its events: first, before any listener. The common events
- * also have entries that take their parts, so that no event object is made for them when
- * nobody else listens.
- */
-export interface EventJournal {
-  append(event: MetricEvent): void;
-  /** A tool call without details. */
-  appendToolCall(seq: number, ts: number, name: string, success: boolean, durationMs: number): void;
-  appendPhaseCount(type: PhaseCountType, seq: number, ts: number, phase: string): void;
-}
+import type { MetricEvent } from "../core/events.ts";
 
 export interface EventSink {
   /** Queues one event of `sessionId`; called in `seq` order. Must not throw or block. */

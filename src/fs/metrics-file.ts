@@ -1,0 +1,76 @@
+/**
+ * `METRICS.json` on disk: `load` and `save`, Go-compatible, as the Go `Save`/`Load` pair.
+ * A missing file is "nothing" (`null`); anything else that goes wrong is a typed error.
+ */
+import type { FileHandle } from "node:fs/promises";
+import * as fsp from "node:fs/promises";
+import { decodeMetrics, encodeMetrics, parseJson } from "../core/go-document.ts";
+import { assertWritableMetrics } from "../core/metrics-schema.ts";
+import { assertSessionId } from "../core/session-id.ts";
+import { metricsPath } from "../core/session-layout.ts";
+import type { SessionMetrics } from "../core/types.ts";
+import { errnoCode, ParseError, SchemaError, StorageError } from "../errors.ts";
+import { writeFileAtomic } from "./atomic-file.ts";
+
+/** Larger files are refused before they are read. */
+export const MAX_METRICS_FILE_BYTES = 16 * 1024 * 1024;
+
+/**
+ * Reads `<sessionsDir>/<sessionId>/METRICS.json`. Resolves `null` when it does not exist.
+ * @throws InvalidSessionIdError, ParseError (malformed or > 16 MiB), SchemaError (wrong shape,
+ *   unsafe integers, a `session_id` other than the folder's), StorageError (I/O).
+ */
+export async function load(sessionsDir: string, sessionId: string): Promise<SessionMetrics | null> {
+  assertSessionId(sessionId);
+  const path = metricsPath(sessionsDir, sessionId);
+  const text = await readTextLimited(path, MAX_METRICS_FILE_BYTES);
+  if (text === null) return null;
+  const metrics = decodeMetrics(parseJson(text, path), path);
+  if (metrics.sessionId !== sessionId)
+    throw new SchemaError(
+      path,
+      "$.session_id",
+      `is ${JSON.stringify(metrics.sessionId)} but the file is in the folder of session ${JSON.stringify(sessionId)}`,
+    );
+  return metrics;
+}
+
+/** Reads a UTF-8 file of at most `limit` bytes; `null` when it does not exist. */
+export async function readTextLimited(path: string, limit: number): Promise<string | null> {
+  let handle: FileHandle;
+  try {
+    handle = await fsp.open(path, "r");
+  } catch (error) {
+    const code = errnoCode(error);
+    if (code === "ENOENT" || code === "ENOTDIR") return null;
+    throw new StorageError(`[load] could not open ${path}: ${(error as Error).message}`, {
+      cause: error,
+      path,
+    });
+  }
+  try {
+    const { size } = await handle.stat();
+    if (size > limit) throw new ParseError(path, `file is ${size} bytes; the limit is ${limit} bytes`);
+    const bytes = await handle.readFile();
+    if (bytes.byteLength > limit) throw new ParseError(path, `file grew past the limit of ${limit} bytes`);
+    return new TextDecoder().decode(bytes);
+  } catch (error) {
+    if (error instanceof ParseError) throw error;
+    throw new StorageError(`[load] could not read ${path}: ${(error as Error).message}`, {
+      cause: error,
+      path,
+    });
+  } finally {
+    await handle.close();
+  }
+}
+
+/**
+ * Writes `<sessionsDir>/<sessionId>/METRICS.json` atomically, byte-compatible with Go.
+ * @throws InvalidSessionIdError, ValidationError, StorageError
+ */
+export async function save(sessionsDir: string, sessionId: string, metrics: SessionMetrics): Promise<void> {
+  assertSessionId(sessionId);
+  assertWritableMetrics(metrics, sessionId);
+  await writeFileAtomic(metricsPath(sessionsDir, sessionId), encodeMetrics(metrics));
+}

@@ -1,0 +1,493 @@
+/**
+ * The recording core. Every record takes one path: validate → build the event → `reduce(state,
+ * event)` → the journal, then the listeners. The live state is therefore literally the fold of the
+ * events the journal holds; replay uses the same `reduce`.
+ *
+ * `record*()` is synchronous: JavaScript runs one task at a time, so each record is atomic with
+ * respect to every other async task without a lock. No file, socket or timer is touched here: the
+ * `Collector` adds persistence and lifecycle around a recorder.
+ */
+import type { EventBody, EventDetails, MetricEvent, PhaseCountType } from "../core/events.ts";
+import { PHASE_COUNTERS, reduce } from "../core/events.ts";
+import { type InvocationMetric, parseInvocationMetric } from "../core/invocation.ts";
+import { builtinTable, type PriceTable } from "../core/pricing.ts";
+import { createState, type SessionState, snapshotState } from "../core/state.ts";
+import { snapshotTurns } from "../core/turns.ts";
+import type { RecordDetails, SessionMetrics, TurnMetrics, Usage } from "../core/types.ts";
+import {
+  checkBoolean,
+  checkCost,
+  checkDuration,
+  checkName,
+  llmTotalsOverflow,
+  MAX_SAFE,
+  normalizeDetails,
+  normalizeUsage,
+  overflows,
+  publicUsage,
+  typeName,
+} from "../core/validate.ts";
+import { ValidationError } from "../errors.ts";
+import { TurnHandle, type TurnSink } from "./turns.ts";
+
+export interface RecorderOptions {
+  sessionId: string;
+  /** A disabled recorder does nothing at all, as in Go. Default `true`. */
+  enabled?: boolean;
+  /** Throw `ValidationError` on a bad record instead of dropping and counting it. Default `false`. */
+  strict?: boolean;
+  /** Called with each dropped record's error (non-strict mode). */
+  onDropped?: (error: ValidationError) => void;
+  /**
+   * Prices for LLM calls recorded without a cost (user entries first, then the built-in table,
+   * unless the table was made with `builtin: false`). Default: the built-in table.
+   */
+  prices?: PriceTable;
+}
+
+/** Receives every event the collector applies (and every drop), synchronously, in `seq` order. */
+export type EventListener = (event: MetricEvent) => void;
+
+/** Where a session continues from: a replayed journal's state, or a document without a journal. */
+export type RecorderStart = { state: SessionState } | { metrics: SessionMetrics };
+
+/** What a `Collector` plugs into its recorder. */
+export interface RecorderParts {
+  /** Epoch milliseconds. Default `Date.now`. */
+  clock?: () => number;
+  /** Takes every event first, unfrozen (it is the library's own). */
+  journal?: { append(event: MetricEvent): void };
+  /** Called after the journal for every event (already guarded against throwing). */
+  listeners?: readonly EventListener[];
+  /** Continue a session instead of starting a fresh one. */
+  from?: RecorderStart;
+  /** seq of the journal's last event: new events continue after it. Default 0. */
+  lastSeq?: number;
+}
+
+export class Recorder {
+  readonly sessionId: string;
+  readonly enabled: boolean;
+  readonly #strict: boolean;
+  readonly #clock: () => number;
+  readonly #state: SessionState;
+  readonly #onDropped: ((error: ValidationError) => void) | undefined;
+  readonly #prices: PriceTable | undefined;
+  #journal: { append(event: MetricEvent): void } | undefined;
+  #listeners: readonly EventListener[];
+  #seq: number;
+  /** The last timestamp given out: timestamps never go backwards within a run. */
+  #lastTs = 0;
+  #stopped = false;
+  /** enabled && !stopped, kept in one field for the hot path. */
+  #live: boolean;
+  /** Set once code outside the library sees events (subscribers, sinks): events are then frozen. */
+  #freeze: boolean;
+  #nextTurn = 1;
+
+  constructor(options: RecorderOptions, parts: RecorderParts = {}) {
+    this.sessionId = options.sessionId;
+    this.enabled = options.enabled ?? true;
+    this.#live = this.enabled;
+    this.#strict = options.strict ?? false;
+    this.#onDropped = options.onDropped;
+    this.#prices = options.prices;
+    this.#clock = parts.clock ?? Date.now;
+    this.#journal = parts.journal;
+    this.#listeners = parts.listeners ?? [];
+    this.#freeze = this.#listeners.length > 0;
+    const from = parts.from;
+    this.#seq = parts.lastSeq ?? 0;
+    if (from !== undefined && "state" in from) {
+      this.#state = from.state;
+      return;
+    }
+    const startedAt = this.#now();
+    this.#state = createState(this.sessionId, startedAt);
+    if (!this.enabled) return;
+    if (from !== undefined) this.#apply({ type: "restore", metrics: from.metrics }, startedAt);
+    else this.#apply({ type: "session_start", sessionId: this.sessionId, startedAt }, startedAt);
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // Recording (Go API)
+
+  recordToolCall(name: string, success: boolean, durationMs: number, details?: RecordDetails): void {
+    const method = "recordToolCall";
+    if (!this.#live) return this.#refuse(method);
+    if (typeof success !== "boolean") return this.#reject(method, checkBoolean(success, "success")!);
+    if (typeof durationMs !== "number" || !(durationMs >= 0 && durationMs <= MAX_SAFE))
+      return this.#reject(method, checkDuration(durationMs)!);
+    const ms = Math.round(durationMs) + 0; // + 0 turns -0 into 0
+    // A name seen before was validated then, so a known tool costs one Map lookup here.
+    const tool = this.#state.tools.get(name);
+    if (tool === undefined) {
+      const bad = checkName(name, "tool name");
+      if (bad !== undefined) return this.#reject(method, bad);
+    } else if (tool.callCount >= MAX_SAFE || overflows(tool.totalDurationMs, ms))
+      return this.#reject(method, `tool ${JSON.stringify(name)} totals would pass 2^53−1`);
+    const event: EventBody = { type: "tool_call", name, success, durationMs: ms };
+    if (details !== undefined) {
+      const normalized = normalizeDetails(details);
+      if (typeof normalized === "string") return this.#reject(method, normalized);
+      event.details = normalized;
+    }
+    this.#apply(event, this.#now());
+  }
+
+  /**
+   * A `null`/`undefined` usage is a no-op, as Go's nil usage. Without a `cost`, the price table
+   * prices the call from `details.model`; a call it cannot price adds 0 and is counted and listed
+   * as unpriced (`unpricedCount`, `unpricedModels`), never a silent $0.
+   */
+  recordLLMInteraction(
+    phase: string,
+    usage: Usage | null | undefined,
+    cost?: number,
+    details?: RecordDetails,
+  ): void {
+    this.#recordLLM("recordLLMInteraction", phase, usage, cost, "", false, details);
+  }
+
+  recordLLMInteractionWithPrompt(
+    phase: string,
+    usage: Usage | null | undefined,
+    cost: number | undefined,
+    promptHash: string,
+    truncated: boolean,
+    details?: RecordDetails,
+  ): void {
+    this.#recordLLM("recordLLMInteractionWithPrompt", phase, usage, cost, promptHash, truncated, details);
+  }
+
+  recordPhaseTransition(phase: string): void {
+    this.#countPhase("recordPhaseTransition", "phase_transition", phase);
+  }
+
+  recordPhaseDuration(phase: string, durationMs: number, success: boolean): void {
+    const method = "recordPhaseDuration";
+    if (!this.#accepting(method)) return;
+    const bad = this.#checkPhase(phase) ?? checkDuration(durationMs) ?? checkBoolean(success, "success");
+    if (bad !== undefined) return this.#reject(method, bad);
+    const ms = Math.round(durationMs) + 0;
+    this.#apply({ type: "phase_duration", phase, durationMs: ms, success }, this.#now());
+  }
+
+  recordHealTrigger(phase: string): void {
+    this.#countPhase("recordHealTrigger", "heal_trigger", phase);
+  }
+
+  recordHealOutcome(phase: string, success: boolean): void {
+    this.#outcome("recordHealOutcome", phase, success, "heal_success", "heal_fail");
+  }
+
+  recordHealDuration(phase: string, durationMs: number): void {
+    const method = "recordHealDuration";
+    if (!this.#accepting(method)) return;
+    const bad = this.#checkPhase(phase) ?? checkDuration(durationMs);
+    if (bad !== undefined) return this.#reject(method, bad);
+    const ms = Math.round(durationMs) + 0;
+    const entry = this.#state.phases.get(phase);
+    if (entry !== undefined && overflows(entry.healDurationMs, ms))
+      return this.#reject(method, `heal duration of phase ${JSON.stringify(phase)} would pass 2^53−1`);
+    this.#apply({ type: "heal_duration", phase, durationMs: ms }, this.#now());
+  }
+
+  recordHealLoop(phase: string): void {
+    this.#countPhase("recordHealLoop", "heal_loop", phase);
+  }
+
+  recordBisectTrigger(phase: string): void {
+    this.#countPhase("recordBisectTrigger", "bisect_trigger", phase);
+  }
+
+  recordBisectOutcome(phase: string, success: boolean): void {
+    this.#outcome("recordBisectOutcome", phase, success, "bisect_success", "bisect_fail");
+  }
+
+  /** An empty strategy is a no-op, as in Go (not a drop). */
+  recordEditStrategy(strategy: string): void {
+    const method = "recordEditStrategy";
+    if (strategy === "" || !this.#accepting(method)) return;
+    const known = this.#state.editStrategies.get(strategy);
+    if (known === undefined) {
+      const bad = checkName(strategy, "strategy");
+      if (bad !== undefined) return this.#reject(method, bad);
+    } else if (known >= MAX_SAFE)
+      return this.#reject(method, `strategy ${JSON.stringify(strategy)} count is at 2^53−1`);
+    this.#apply({ type: "edit_strategy", strategy }, this.#now());
+  }
+
+  /**
+   * Records one agent invocation (the multi-agent proposal's `InvocationMetric`, validated with
+   * zod). It feeds `computeAggregate()`; it is journaled but not part of the Go document.
+   */
+  recordInvocation(metric: InvocationMetric): void {
+    const method = "recordInvocation";
+    if (!this.#accepting(method)) return;
+    let valid: InvocationMetric;
+    try {
+      valid = parseInvocationMetric(metric);
+    } catch (error) {
+      return this.#reject(method, (error as Error).message.replace(/^\[session-metrics\] /, ""));
+    }
+    this.#apply({ type: "invocation", metric: valid }, this.#now());
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // Turns and steps
+
+  /**
+   * Starts a conversational turn (`turnId` defaults to `turn-<n>`; `phase`, under which each
+   * step's usage counts as an LLM interaction, defaults to `"llm"`). A bad or duplicate id is
+   * dropped (strict: ValidationError) and the returned turn records nothing.
+   */
+  startTurn(options: { turnId?: string; phase?: string } = {}): TurnHandle {
+    const method = "startTurn";
+    const turns = this.#state.turns;
+    let turnId = options.turnId;
+    if (turnId === undefined) {
+      do turnId = `turn-${this.#nextTurn++}`;
+      while (turns.has(turnId));
+    }
+    const phase = options.phase ?? "llm";
+    if (!this.#accepting(method)) return new TurnHandle(undefined, String(turnId), String(phase));
+    const bad =
+      checkName(turnId, "turnId") ??
+      this.#checkPhase(phase) ??
+      (turns.has(turnId) ? `turn ${JSON.stringify(turnId)} already exists` : undefined);
+    if (bad !== undefined) {
+      this.#reject(method, bad);
+      return new TurnHandle(undefined, String(turnId), String(phase));
+    }
+    this.#apply({ type: "turn_start", turnId, phase }, this.#now());
+    return new TurnHandle(this.#turnSink, turnId, phase);
+  }
+
+  /** The session's turns in start order (deep copies). */
+  turns(): TurnMetrics[] {
+    return snapshotTurns(this.#state.turns);
+  }
+
+  readonly #turnSink: TurnSink = {
+    now: () => this.#now(),
+    usage: (method, usage) => {
+      if (!this.#accepting(method)) return undefined;
+      const normalized = normalizeUsage(usage);
+      if (typeof normalized !== "string") return publicUsage(normalized);
+      this.#reject(method, normalized);
+      return undefined;
+    },
+    name: (method, value, what) => {
+      if (!this.#accepting(method)) return false;
+      const bad = checkName(value, what);
+      if (bad === undefined) return true;
+      this.#reject(method, bad);
+      return false;
+    },
+    stepEnd: (record, phase, startedAt, cost) => {
+      if (!this.#accepting("step.end")) return;
+      this.#apply({ type: "step_end", step: record }, this.#now());
+      if (record.usage === undefined) return;
+      const details: RecordDetails = { startedAt: new Date(startedAt) };
+      if (record.model !== undefined) details.model = record.model;
+      if (record.errorClass !== undefined) details.errorClass = record.errorClass;
+      this.#recordLLM("step.end", phase, record.usage, cost, "", false, details);
+    },
+    turnEnd: (turnId, durationMs) => {
+      if (!this.#accepting("turn.end")) return;
+      this.#apply({ type: "turn_end", turnId, durationMs }, this.#now());
+    },
+  };
+
+  // ------------------------------------------------------------------------------------------
+  // Reading and lifecycle
+
+  /** A deep copy of the current state, in the camelCase shape. */
+  snapshot(): SessionMetrics {
+    return snapshotState(this.#state);
+  }
+
+  /** True once `stop()` was called. */
+  get stopped(): boolean {
+    return this.#stopped;
+  }
+
+  /** seq of the last event (0 before the first). */
+  get lastSeq(): number {
+    return this.#seq;
+  }
+
+  /** Stops recording: later records are dropped and counted (`"the collector is stopped"`). */
+  stop(): void {
+    this.#stopped = true;
+    this.#live = false;
+    this.#journal = undefined;
+  }
+
+  /** Detaches the listeners (after the last event, when the owner closes its sinks). */
+  detachListeners(): void {
+    this.#listeners = [];
+  }
+
+  /**
+   * Subscribes to every event as it is applied (drops included). A listener that throws is
+   * isolated: recording goes on and the error is reported to `onListenerError` (default: console).
+   * @returns a function that unsubscribes.
+   */
+  subscribe(
+    listener: EventListener,
+    onListenerError: (error: unknown) => void = reportListenerError,
+  ): () => void {
+    const safe = guardListener(listener, onListenerError);
+    this.#listeners = [...this.#listeners, safe];
+    this.#freeze = true;
+    return () => {
+      this.#listeners = this.#listeners.filter((l) => l !== safe);
+    };
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // Internals
+
+  /** The clock, never going backwards within a run (a stepped wall clock holds at the last value). */
+  #now(): number {
+    const t = this.#clock();
+    if (t > this.#lastTs) this.#lastTs = t;
+    return this.#lastTs;
+  }
+
+  #accepting(method: string): boolean {
+    if (this.#live) return true;
+    this.#refuse(method);
+    return false;
+  }
+
+  /** A record that arrives while not live: ignored when disabled, dropped and counted after stop. */
+  #refuse(method: string): void {
+    if (this.enabled && this.#stopped) this.#reject(method, "the collector is stopped");
+  }
+
+  #checkPhase(phase: unknown): string | undefined {
+    return typeof phase === "string" && this.#state.phases.has(phase) ? undefined : checkName(phase, "phase");
+  }
+
+  #countPhase(method: string, type: PhaseCountType, phase: string): void {
+    if (!this.#accepting(method)) return;
+    const entry = this.#state.phases.get(phase);
+    if (entry === undefined) {
+      const bad = checkName(phase, "phase");
+      if (bad !== undefined) return this.#reject(method, bad);
+    } else if (entry[PHASE_COUNTERS[type]] >= MAX_SAFE)
+      return this.#reject(method, `phase ${JSON.stringify(phase)} counter is at 2^53−1`);
+    this.#apply({ type, phase }, this.#now());
+  }
+
+  #outcome(
+    method: string,
+    phase: string,
+    success: boolean,
+    ok: PhaseCountType,
+    failed: PhaseCountType,
+  ): void {
+    if (typeof success === "boolean") return this.#countPhase(method, success ? ok : failed, phase);
+    if (this.#accepting(method)) this.#reject(method, checkBoolean(success, "success")!);
+  }
+
+  #recordLLM(
+    method: string,
+    phase: string,
+    usage: unknown,
+    cost: number | undefined,
+    promptHash: string,
+    truncated: boolean,
+    details: RecordDetails | undefined,
+  ): void {
+    if (usage === null || usage === undefined || !this.#accepting(method)) return;
+    const normalized = normalizeUsage(usage);
+    if (typeof normalized === "string") return this.#reject(method, normalized);
+    const bad =
+      this.#checkPhase(phase) ??
+      (cost === undefined ? undefined : checkCost(cost)) ??
+      (typeof promptHash === "string"
+        ? undefined
+        : `promptHash must be a string, got ${typeName(promptHash)}`) ??
+      checkBoolean(truncated, "truncated");
+    if (bad !== undefined) return this.#reject(method, bad);
+    let eventDetails: EventDetails | undefined;
+    if (details !== undefined) {
+      const d = normalizeDetails(details);
+      if (typeof d === "string") return this.#reject(method, d);
+      eventDetails = d;
+    }
+    const ts = this.#now();
+    let unpriced: string | undefined;
+    if (cost === undefined) {
+      const model = eventDetails?.model;
+      try {
+        cost =
+          model === undefined
+            ? undefined
+            : (this.#prices ?? builtinTable()).estimateCost(model, normalized, eventDetails?.startedAt ?? ts);
+      } catch (error) {
+        // A price table must never make a non-strict record*() throw.
+        return this.#reject(method, `pricing ${JSON.stringify(model)} failed: ${(error as Error).message}`);
+      }
+      if (cost === undefined) unpriced = model ?? "(no model)";
+    }
+    const entry = this.#state.llms.get(phase);
+    const tooLarge = entry === undefined ? undefined : llmTotalsOverflow(entry, normalized, cost ?? 0);
+    if (tooLarge !== undefined)
+      return this.#reject(method, `${tooLarge} of phase ${JSON.stringify(phase)} would pass its limit`);
+    const event: EventBody = { type: "llm", phase, usage: normalized, cost: cost ?? 0 };
+    if (promptHash !== "") event.promptHash = promptHash;
+    if (truncated) event.truncated = true;
+    if (unpriced !== undefined) event.unpriced = unpriced;
+    if (eventDetails !== undefined) event.details = eventDetails;
+    this.#apply(event, ts);
+  }
+
+  /** The one path of every record: stamp the event, fold it into the state, hand it on. */
+  #apply(body: EventBody, ts: number): void {
+    const event = body as MetricEvent;
+    event.v = 1;
+    event.seq = ++this.#seq;
+    event.ts = ts;
+    reduce(this.#state, event);
+    // The journal encodes events after this call returns: a subscriber must not be able to change them.
+    if (this.#freeze) deepFreeze(event);
+    this.#journal?.append(event);
+    for (const listener of this.#listeners) listener(event);
+  }
+
+  #reject(method: string, reason: string): void {
+    const error = new ValidationError(`[${method}] ${reason}`);
+    if (this.#strict) throw error;
+    this.#apply({ type: "dropped", method, reason }, this.#now());
+    this.#onDropped?.(error);
+  }
+}
+
+/** Wraps a listener so that one that throws never breaks recording. */
+export function guardListener(
+  listener: EventListener,
+  onError: (error: unknown) => void = reportListenerError,
+): EventListener {
+  return (event) => {
+    try {
+      listener(event);
+    } catch (error) {
+      onError(error);
+    }
+  };
+}
+
+function deepFreeze(value: object): void {
+  Object.freeze(value);
+  for (const inner of Object.values(value))
+    if (typeof inner === "object" && inner !== null && !Object.isFrozen(inner)) deepFreeze(inner);
+}
+
+function reportListenerError(error: unknown): void {
+  console.error("[session-metrics] an event listener threw; recording goes on:", error);
+}
