@@ -70,8 +70,11 @@ export {
 } from "./errors.ts";
 export { load, save } from "./fs/metrics-file.ts";
 export { createPriceTable, loadPriceTable } from "./fs/price-file.ts";
-export type { JournalScan } from "./journal/reader.ts";
-export { loadTurns, replayMetrics, replaySession } from "./journal/replay.ts";
+export type { JournalProblem, JournalScan } from "./journal/reader.ts";
+export type { ReplayOptions, SessionRun } from "./journal/replay.ts";
+export { loadTurns, replayMetrics, replaySession, sessionRuns } from "./journal/replay.ts";
+export type { JournalVerification } from "./journal/verify.ts";
+export { verifyJournal } from "./journal/verify.ts";
 export type { Durability } from "./journal/writer.ts";
 export type { ErrorClass } from "./llm/errors.ts";
 export { classifyError } from "./llm/errors.ts";

@@ -11,6 +11,15 @@ import type { RecordDetails, Usage } from "./types.ts";
 export const MAX_SAFE = Number.MAX_SAFE_INTEGER;
 export const MAX_NAME_BYTES = 256;
 
+/** 0000-01-01T00:00:00.000Z and 9999-12-31T23:59:59.999Z: the instants RFC 3339 can write. */
+export const MIN_TS = Date.parse("0000-01-01T00:00:00.000Z");
+export const MAX_TS = Date.parse("9999-12-31T23:59:59.999Z");
+
+/** Epoch milliseconds this library may stamp: a whole number that RFC 3339 can write. */
+export function isTimestamp(value: unknown): value is number {
+  return typeof value === "number" && Number.isSafeInteger(value) && value >= MIN_TS && value <= MAX_TS;
+}
+
 /** UTF-8 length of a well-formed string, without allocating. */
 export function utf8Length(s: string): number {
   let bytes = s.length;
@@ -25,7 +34,10 @@ export function utf8Length(s: string): number {
   return bytes;
 }
 
-/** Names of tools, phases, strategies, agents: non-empty, well-formed, at most 256 UTF-8 bytes. */
+/**
+ * Names of tools, phases, strategies, agents: non-empty, well-formed, no NUL (neither store can
+ * hold one), at most 256 UTF-8 bytes.
+ */
 export function checkName(value: unknown, what: string): string | undefined {
   if (typeof value !== "string") return `${what} must be a string, got ${typeName(value)}`;
   if (value.length === 0) return `${what} must not be empty`;
@@ -33,6 +45,7 @@ export function checkName(value: unknown, what: string): string | undefined {
   if (value.length > MAX_NAME_BYTES / 3 && utf8Length(value) > MAX_NAME_BYTES)
     return `${what} is ${utf8Length(value)} bytes of UTF-8; the limit is ${MAX_NAME_BYTES}`;
   if (!value.isWellFormed()) return `${what} contains a lone UTF-16 surrogate`;
+  if (value.includes("\0")) return `${what} contains a NUL character`;
   return undefined;
 }
 
@@ -133,7 +146,8 @@ export function normalizeDetails(details: unknown): EventDetails | string {
         : typeof d.startedAt === "string" && RFC3339.test(d.startedAt)
           ? Date.parse(d.startedAt)
           : Number.NaN;
-    if (!Number.isFinite(ms)) return `details.startedAt must be an ISO 8601 timestamp or a valid Date`;
+    if (!isTimestamp(ms))
+      return `details.startedAt must be an ISO 8601 timestamp or a valid Date from year 0 to 9999`;
     out.startedAt = ms;
   }
   if (d.attributes !== undefined) {
@@ -147,7 +161,7 @@ export function normalizeDetails(details: unknown): EventDetails | string {
 export const MAX_ATTRIBUTES_BYTES = 1024 * 1024;
 
 /** Copies free-form attributes into a null-prototype-safe plain object, or says what is wrong. */
-function checkAttributes(value: unknown): Record<string, string | number | boolean> | string {
+export function checkAttributes(value: unknown): Record<string, string | number | boolean> | string {
   if (typeof value !== "object" || value === null || Array.isArray(value))
     return `details.attributes must be an object, got ${typeName(value)}`;
   const out: Record<string, string | number | boolean> = {};

@@ -4,9 +4,8 @@
  * CRC-32 detects every single-bit flip (indeed every burst up to 32 bits) of the covered bytes,
  * and a flip inside the crc digits themselves makes it mismatch too.
  */
-import type { EventDetails, MetricEvent, PhaseCountType } from "../core/events.ts";
-import { isPhaseCountType } from "../core/events.ts";
-import { sessionMetricsSchema } from "../core/metrics-schema.ts";
+import { checkEventContent } from "../core/event-check.ts";
+import type { MetricEvent, PhaseCountType } from "../core/events.ts";
 
 const CRC_PREFIX = ',"crc":"';
 /** `,"crc":"` + 8 hex digits + `"}` */
@@ -220,128 +219,14 @@ function parseFields(fields: string): LineResult {
   return { ok: true, event: value as MetricEvent };
 }
 
-const isInt = (v: unknown): v is number => typeof v === "number" && Number.isSafeInteger(v) && v >= 0;
-const isStr = (v: unknown): v is string => typeof v === "string" && v.length > 0;
-
-function checkUsage(u: unknown): boolean {
-  if (typeof u !== "object" || u === null) return false;
-  const x = u as Record<string, unknown>;
-  return (
-    isInt(x.promptTokens) &&
-    isInt(x.completionTokens) &&
-    isInt(x.totalTokens) &&
-    (x.cacheReadTokens === undefined || isInt(x.cacheReadTokens)) &&
-    (x.cacheWriteTokens === undefined || isInt(x.cacheWriteTokens)) &&
-    (x.reasoningTokens === undefined || isInt(x.reasoningTokens))
-  );
-}
-
-const isNum = (v: unknown): v is number => typeof v === "number" && Number.isFinite(v) && v >= 0;
-const optional = (v: unknown, check: (v: unknown) => boolean): boolean => v === undefined || check(v);
-
-function checkInvocation(m: unknown): boolean {
-  if (typeof m !== "object" || m === null) return false;
-  const x = m as Record<string, unknown>;
-  return (
-    isStr(x.invocationId) &&
-    isStr(x.agent) &&
-    (isStr(x.phase) || typeof x.phase === "number") &&
-    isInt(x.durationMs) &&
-    isInt(x.tokens) &&
-    isNum(x.cost) &&
-    typeof x.exitCode === "number" &&
-    typeof x.success === "boolean" &&
-    isInt(x.attempt) &&
-    typeof x.outputParsed === "boolean" &&
-    isStr(x.timestamp)
-  );
-}
-
-function checkStep(s: unknown): boolean {
-  if (typeof s !== "object" || s === null) return false;
-  const x = s as Record<string, unknown>;
-  return (
-    isStr(x.turnId) &&
-    isInt(x.stepIndex) &&
-    optional(x.usage, checkUsage) &&
-    optional(x.ttftMs, isNum) &&
-    optional(x.decodeMs, isNum) &&
-    optional(x.genTotalMs, isNum) &&
-    optional(x.model, isStr) &&
-    optional(x.errorClass, isStr) &&
-    optional(x.stream, (v) => typeof v === "object" && v !== null)
-  );
-}
-
-function checkDetails(d: unknown): boolean {
-  if (d === undefined) return true;
-  if (typeof d !== "object" || d === null) return false;
-  const x = d as EventDetails;
-  return (
-    (x.agent === undefined || isStr(x.agent)) &&
-    (x.model === undefined || isStr(x.model)) &&
-    (x.taskId === undefined || isStr(x.taskId)) &&
-    (x.errorClass === undefined || isStr(x.errorClass)) &&
-    (x.attempt === undefined || isInt(x.attempt)) &&
-    (x.startedAt === undefined || typeof x.startedAt === "number") &&
-    (x.attributes === undefined || (typeof x.attributes === "object" && x.attributes !== null))
-  );
-}
-
 /**
- * A light structural check of a decoded event (the checksum already vouches for the bytes; this
- * guards replay against a hand-made line). Returns a reason, or undefined when fine. Mutates a
- * `"-0"` cost back into -0.
+ * Checks a decoded event against the recorder's bounds (`checkEventContent`), first turning a
+ * `"-0"` cost (how the encoder spells -0) back into -0. Returns a reason, or undefined when fine.
  */
 export function checkEvent(value: unknown): string | undefined {
-  if (typeof value !== "object" || value === null || Array.isArray(value)) return "not an object";
-  const e = value as Record<string, unknown>;
-  if (e.v !== 1) return `unknown version ${String(e.v)}`;
-  if (!isInt(e.seq) || e.seq < 1) return "bad seq";
-  if (typeof e.ts !== "number" || !Number.isFinite(e.ts)) return "bad ts";
-  switch (e.type) {
-    case "session_start":
-      return isStr(e.sessionId) && typeof e.startedAt === "number" ? undefined : "bad session_start";
-    case "tool_call":
-      return isStr(e.name) && typeof e.success === "boolean" && isInt(e.durationMs) && checkDetails(e.details)
-        ? undefined
-        : "bad tool_call";
-    case "llm":
-      if (e.cost === "-0") e.cost = -0;
-      return isStr(e.phase) &&
-        checkUsage(e.usage) &&
-        typeof e.cost === "number" &&
-        Number.isFinite(e.cost) &&
-        (e.promptHash === undefined || typeof e.promptHash === "string") &&
-        (e.truncated === undefined || typeof e.truncated === "boolean") &&
-        (e.unpriced === undefined || isStr(e.unpriced)) &&
-        checkDetails(e.details)
-        ? undefined
-        : "bad llm";
-    case "phase_duration":
-      return isStr(e.phase) && isInt(e.durationMs) && typeof e.success === "boolean"
-        ? undefined
-        : "bad phase_duration";
-    case "heal_duration":
-      return isStr(e.phase) && isInt(e.durationMs) ? undefined : "bad heal_duration";
-    case "edit_strategy":
-      return isStr(e.strategy) ? undefined : "bad edit_strategy";
-    case "restore":
-      return sessionMetricsSchema().safeParse(e.metrics).success ? undefined : "bad restore";
-    case "invocation":
-      return checkInvocation(e.metric) ? undefined : "bad invocation";
-    case "turn_start":
-      return isStr(e.turnId) && isStr(e.phase) ? undefined : "bad turn_start";
-    case "turn_end":
-      return isStr(e.turnId) && isNum(e.durationMs) ? undefined : "bad turn_end";
-    case "step_end":
-      return checkStep(e.step) ? undefined : "bad step_end";
-    case "lost":
-      return isInt(e.count) && e.count >= 1 ? undefined : "bad lost";
-    case "dropped":
-      return typeof e.method === "string" && typeof e.reason === "string" ? undefined : "bad dropped";
-    default:
-      if (isPhaseCountType(e.type)) return isStr(e.phase) ? undefined : `bad ${e.type}`;
-      return `unknown event type ${JSON.stringify(e.type)}`;
+  if (typeof value === "object" && value !== null) {
+    const e = value as { type?: unknown; cost?: unknown };
+    if (e.type === "llm" && e.cost === "-0") e.cost = -0;
   }
+  return checkEventContent(value);
 }

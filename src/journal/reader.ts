@@ -1,75 +1,254 @@
 /**
- * Reading a journal: the longest valid prefix (checksums good, `seq` gap-free) is the truth.
- * Recovery sets a torn or corrupt tail aside in `journal.corrupt-<timestamp>` and truncates it
- * off, so appends continue after the last good line.
+ * Reading a journal. Every line carries its own checksum and `seq`, so one bad line costs only
+ * itself: the scan keeps every valid line after it, and reports each bad line (and each gap in
+ * `seq`) as a problem. A valid line is also held to the recorder's bounds against the state it
+ * folds into (`checkEventBounds`): one the recorder could never have written is a problem too.
+ * A torn last line (no newline: a write cut short) is simply cut off.
+ *
+ * Recovery, when a collector opens the session, sets the bad bytes aside in
+ * `journal.corrupt-<timestamp>` and leaves the journal holding exactly its valid lines, with a
+ * `lost` marker where `seq` skips, so appends continue after the last good line.
  */
-
 import * as fs from "node:fs";
 import { join } from "node:path";
-import type { MetricEvent } from "../core/events.ts";
+import { checkEventBounds } from "../core/event-check.ts";
+import { type MetricEvent, reduce } from "../core/events.ts";
 import { CORRUPT_PREFIX, JOURNAL_FILE } from "../core/session-layout.ts";
-import { errnoCode, StorageError } from "../errors.ts";
+import { createState, type SessionState } from "../core/state.ts";
+import { StorageError } from "../errors.ts";
+import { writeFileAtomicSync } from "../fs/atomic-file.ts";
 import { randomHex } from "../fs/random-hex.ts";
+import { openRegularFile, readRegularFile } from "../fs/regular-file.ts";
 import type { Logger } from "../logger.ts";
-import { decodeEventAt } from "./line-codec.ts";
+import { decodeEventAt, linesBuffer } from "./line-codec.ts";
+
+/** A bad line, or a gap in `seq` before a good one. */
+export interface JournalProblem {
+  /** 1-based line number in the file. */
+  line: number;
+  /** Byte offset of the line in the file. */
+  offset: number;
+  /** Bytes set aside for it, newline included (0 for a gap: nothing is there). */
+  length: number;
+  /** seq of the last valid event before it (0 when none). */
+  seqBefore: number;
+  /** seq of the first valid event after it (0 when none follows). */
+  seqAfter: number;
+  reason: string;
+}
 
 export interface JournalScan {
-  /** Events in the valid prefix. */
+  /** Valid events (each was visited, in order). */
   events: number;
-  /** Byte length of the valid prefix (where appends continue). */
+  /** Bytes up to the end of the last complete line (a torn tail starts here). */
   validBytes: number;
   totalBytes: number;
-  /** seq of the last valid event (0 when none). */
+  /** seq of the last valid event (0 when none); a `lost` marker counts for the events it stands for. */
   lastSeq: number;
-  /** Why the first bad line was refused; undefined when the whole file is valid. */
+  /** Bad lines and gaps, in file order (the torn tail is not one). */
+  problems: JournalProblem[];
+  /** Why the last line is torn; undefined when the file ends with a newline. */
   tailReason?: string;
-  /** 1-based line number of the first bad line. */
+  /** 1-based line number of the torn last line. */
   tailLine?: number;
 }
 
-/** Scans journal bytes, calling `visit` for each event of the valid prefix in order. */
-export function scanJournalBytes(bytes: Uint8Array, visit: (event: MetricEvent) => void): JournalScan {
-  const scan: JournalScan = { events: 0, validBytes: 0, totalBytes: bytes.length, lastSeq: 0 };
+/**
+ * Scans journal bytes, folding each valid event into `state` and then calling `visit` with it,
+ * in order. Never throws for bad content: it is reported in the scan.
+ */
+export function scanJournalBytes(
+  bytes: Uint8Array,
+  visit: (event: MetricEvent, state: SessionState) => void,
+  state: SessionState = createState("", 0),
+): JournalScan {
+  const scan: JournalScan = { events: 0, validBytes: 0, totalBytes: bytes.length, lastSeq: 0, problems: [] };
   // One decode of the whole file; lines are then substrings (cheap), checked against their crc.
   const text = utf8.decode(bytes);
   // Pure ASCII (the usual case): character offsets are byte offsets.
   const ascii = text.length === bytes.length;
+  /** Problems since the last valid event: their seqAfter is the next valid event's seq. */
+  let open: JournalProblem[] = [];
   let start = 0;
-  let byteOffset = 0;
+  let offset = 0;
+  let line = 0;
   while (start < text.length) {
-    const end = text.indexOf("\n", start);
-    if (end < 0) return fail(scan, "torn last line (no newline)");
-    const event = decodeEventAt(text, start, end);
-    if (typeof event === "string") return fail(scan, event);
-    const seq = event.seq;
-    if (scan.events > 0 && seq !== scan.lastSeq + 1)
-      return fail(scan, `seq ${seq} does not follow ${scan.lastSeq}`);
-    visit(event);
-    scan.events++;
-    // A `lost` marker stands for `count` events the writer had to shed: the next seq skips them.
-    scan.lastSeq = event.type === "lost" ? seq + event.count - 1 : seq;
-    byteOffset = ascii ? end + 1 : byteOffset + Buffer.byteLength(text.slice(start, end)) + 1;
-    start = end + 1;
-    scan.validBytes = byteOffset;
+    line++;
+    const newline = text.indexOf("\n", start);
+    if (newline < 0) {
+      scan.tailReason = "torn last line (no newline)";
+      scan.tailLine = line;
+      break;
+    }
+    const length = (ascii ? newline - start : Buffer.byteLength(text.slice(start, newline))) + 1;
+    const decoded = decodeEventAt(text, start, newline);
+    let reason: string | undefined;
+    if (typeof decoded === "string") reason = decoded;
+    else if (scan.events > 0 && decoded.seq <= scan.lastSeq)
+      reason = `seq ${decoded.seq} does not follow ${scan.lastSeq}`;
+    else reason = checkEventBounds(state, decoded);
+    if (reason !== undefined) {
+      const problem = { line, offset, length, seqBefore: scan.lastSeq, seqAfter: 0, reason };
+      scan.problems.push(problem);
+      open.push(problem);
+    } else {
+      const event = decoded as MetricEvent;
+      for (const p of open) p.seqAfter = event.seq;
+      if (open.length === 0 && scan.events > 0 && event.seq !== scan.lastSeq + 1)
+        scan.problems.push({
+          line,
+          offset,
+          length: 0,
+          seqBefore: scan.lastSeq,
+          seqAfter: event.seq,
+          reason: `seq ${scan.lastSeq + 1}–${event.seq - 1} missing`,
+        });
+      open = [];
+      reduce(state, event);
+      visit(event, state);
+      scan.events++;
+      // A `lost` marker stands for `count` events the writer had to shed: the next seq skips them.
+      scan.lastSeq = event.type === "lost" ? event.seq + event.count - 1 : event.seq;
+    }
+    offset += length;
+    start = newline + 1;
+    scan.validBytes = offset;
   }
   return scan;
 }
 
 const utf8 = new TextDecoder();
 
-function fail(scan: JournalScan, reason: string): JournalScan {
-  scan.tailReason = reason;
-  scan.tailLine = scan.events + 1;
+/** Reads a whole journal file (never through a symbolic link); a missing file reads as empty. */
+export function readJournalFile(path: string): Uint8Array {
+  return readRegularFile(path, "journal") ?? new Uint8Array(0);
+}
+
+/** Scans a journal file without changing it. */
+export function scanJournal(
+  path: string,
+  visit: (event: MetricEvent, state: SessionState) => void,
+  state?: SessionState,
+): JournalScan {
+  return scanJournalBytes(readJournalFile(path), visit, state);
+}
+
+/** One line per problem, for a logger: what, where, and which events it cost. */
+export function describeProblems(path: string, problems: readonly JournalProblem[]): string {
+  const parts = problems.map((p) => {
+    const after = p.seqAfter === 0 ? "the end" : `seq ${p.seqAfter}`;
+    return `line ${p.line} (byte ${p.offset}): ${p.reason}, between seq ${p.seqBefore} and ${after}`;
+  });
+  return `[session-metrics] [journal] ${path} has ${problems.length} bad line(s) or gap(s); every valid line was kept: ${parts.join("; ")}`;
+}
+
+/**
+ * Scans the session's journal into `state` and repairs the file: a torn tail and every bad line
+ * are set aside in `journal.corrupt-<timestamp>` (fsync'd first), and the journal is left holding
+ * exactly its valid lines, with a `lost` marker where `seq` skips (reported through `logger`,
+ * never thrown). Returns the scan of the file as it was, with `validBytes` = the repaired length.
+ */
+export function recoverJournal(
+  sessionDir: string,
+  visit: (event: MetricEvent, state: SessionState) => void,
+  logger: Logger,
+  state?: SessionState,
+): JournalScan {
+  const path = join(sessionDir, JOURNAL_FILE);
+  const bytes = readJournalFile(path);
+  const scan = scanJournalBytes(bytes, visit, state);
+  if (scan.problems.length === 0 && scan.validBytes === scan.totalBytes) return scan;
+  const tornFrom = scan.validBytes;
+  const bad = scan.problems.filter((p) => p.length > 0);
+  const aside = [...bad.map((p) => bytes.subarray(p.offset, p.offset + p.length)), bytes.subarray(tornFrom)];
+  const asidePath =
+    bad.length > 0 || tornFrom < bytes.length ? setAside(sessionDir, path, Buffer.concat(aside)) : "";
+  if (scan.problems.length > 0) {
+    const repaired = rebuild(bytes.subarray(0, tornFrom), new Set(bad.map((p) => p.offset)));
+    writeFileAtomicSync(path, repaired);
+    scan.validBytes = repaired.length;
+    const where = asidePath === "" ? "" : `; set the bad bytes aside in ${asidePath}`;
+    logger.warn(`${describeProblems(path, scan.problems)}${where}`);
+  } else truncate(path, tornFrom);
+  if (scan.tailReason !== undefined)
+    logger.warn(
+      `[session-metrics] [journal] line ${scan.tailLine} of ${path} is bad (${scan.tailReason}); kept ${scan.events} valid events (${tornFrom} bytes), set the remaining ${bytes.length - tornFrom} bytes from offset ${tornFrom} aside in ${asidePath}`,
+    );
   return scan;
 }
 
-/** Reads a whole journal file; a missing file reads as empty. */
-export function readJournalFile(path: string): Uint8Array {
+/**
+ * The journal's complete lines but the bad ones (by offset), in order, with a `lost` marker for
+ * each run of missing seqs, so the repaired file scans without a problem and replay knows what
+ * is missing.
+ */
+function rebuild(complete: Uint8Array, badOffsets: ReadonlySet<number>): Buffer {
+  const text = utf8.decode(complete);
+  const ascii = text.length === complete.length;
+  const parts: Uint8Array[] = [];
+  let lastSeq = 0;
+  let lastTs = 0;
+  let start = 0;
+  let offset = 0;
+  while (start < text.length) {
+    const newline = text.indexOf("\n", start);
+    const length = (ascii ? newline - start : Buffer.byteLength(text.slice(start, newline))) + 1;
+    if (!badOffsets.has(offset)) {
+      const event = decodeEventAt(text, start, newline) as MetricEvent;
+      if (lastSeq > 0 && event.seq > lastSeq + 1) {
+        const count = event.seq - lastSeq - 1;
+        parts.push(
+          linesBuffer([`{"v":1,"seq":${lastSeq + 1},"ts":${lastTs},"type":"lost","count":${count}`]),
+        );
+      }
+      parts.push(complete.subarray(offset, offset + length));
+      lastSeq = event.type === "lost" ? event.seq + event.count - 1 : event.seq;
+      lastTs = event.ts;
+    }
+    offset += length;
+    start = newline + 1;
+  }
+  return Buffer.concat(parts);
+}
+
+/** Writes `bytes` to a new `journal.corrupt-*` file and fsyncs it and the folder. */
+function setAside(sessionDir: string, path: string, bytes: Uint8Array): string {
+  // A random suffix: two recoveries in one millisecond (or with a clock set back) must not collide.
+  const stamp = new Date().toISOString().replace(/[:.]/g, "-");
+  const aside = join(sessionDir, `${CORRUPT_PREFIX}${stamp}-${randomHex(3)}`);
   try {
-    return fs.readFileSync(path);
+    const fd = fs.openSync(aside, "wx", 0o644); // exclusive: never through a planted link
+    try {
+      fs.writeSync(fd, bytes);
+      fs.fsyncSync(fd);
+    } finally {
+      fs.closeSync(fd);
+    }
+    fsyncDir(sessionDir);
   } catch (error) {
-    if (errnoCode(error) === "ENOENT") return new Uint8Array(0);
-    throw new StorageError(`[journal] could not read ${path}: ${(error as Error).message}`, {
+    throw new StorageError(
+      `[journal] could not set aside the bad bytes of ${path}: ${(error as Error).message}`,
+      {
+        cause: error,
+        path,
+      },
+    );
+  }
+  return aside;
+}
+
+function truncate(path: string, length: number): void {
+  try {
+    const fd = openRegularFile(path, "update", "journal");
+    try {
+      fs.ftruncateSync(fd, length);
+      fs.fsyncSync(fd);
+    } finally {
+      fs.closeSync(fd);
+    }
+  } catch (error) {
+    if (error instanceof StorageError) throw error;
+    throw new StorageError(`[journal] could not cut the torn tail off ${path}: ${(error as Error).message}`, {
       cause: error,
       path,
     });
@@ -85,55 +264,4 @@ function fsyncDir(dir: string): void {
   } finally {
     fs.closeSync(fd);
   }
-}
-
-/** Scans a journal file without changing it. */
-export function scanJournal(path: string, visit: (event: MetricEvent) => void): JournalScan {
-  return scanJournalBytes(readJournalFile(path), visit);
-}
-
-/**
- * Scans the session's journal and, if its tail is torn or corrupt, moves the tail bytes to
- * `journal.corrupt-<timestamp>` and truncates the journal to its valid prefix (reported through
- * `logger`, never thrown). Returns the scan of what remains.
- */
-export function recoverJournal(
-  sessionDir: string,
-  visit: (event: MetricEvent) => void,
-  logger: Logger,
-): JournalScan {
-  const path = join(sessionDir, JOURNAL_FILE);
-  const bytes = readJournalFile(path);
-  const scan = scanJournalBytes(bytes, visit);
-  if (scan.validBytes === scan.totalBytes) return scan;
-  // A random suffix: two recoveries in one millisecond (or with a clock set back) must not collide.
-  const stamp = new Date().toISOString().replace(/[:.]/g, "-");
-  const aside = join(sessionDir, `${CORRUPT_PREFIX}${stamp}-${randomHex(3)}`);
-  try {
-    // The tail is on disk (file and folder fsync'd) before the journal gives it up.
-    const asideFd = fs.openSync(aside, "wx", 0o644);
-    try {
-      fs.writeSync(asideFd, bytes.subarray(scan.validBytes));
-      fs.fsyncSync(asideFd);
-    } finally {
-      fs.closeSync(asideFd);
-    }
-    fsyncDir(sessionDir);
-    const fd = fs.openSync(path, "r+");
-    try {
-      fs.ftruncateSync(fd, scan.validBytes);
-      fs.fsyncSync(fd);
-    } finally {
-      fs.closeSync(fd);
-    }
-  } catch (error) {
-    throw new StorageError(
-      `[journal] could not set aside the bad tail of ${path}: ${(error as Error).message}`,
-      { cause: error, path },
-    );
-  }
-  logger.warn(
-    `[session-metrics] [journal] line ${scan.tailLine} of ${path} is bad (${scan.tailReason}); kept ${scan.events} valid events (${scan.validBytes} bytes), set the remaining ${scan.totalBytes - scan.validBytes} bytes from offset ${scan.validBytes} aside in ${aside}`,
-  );
-  return scan;
 }

@@ -16,6 +16,7 @@
 import * as fs from "node:fs";
 import type { MetricEvent } from "../core/events.ts";
 import { errnoCode, StorageError } from "../errors.ts";
+import { openRegularFile } from "../fs/regular-file.ts";
 import type { Logger } from "../logger.ts";
 import { encodeEventFields, linesBuffer } from "./line-codec.ts";
 
@@ -142,6 +143,14 @@ export class JournalWriter {
       this.#clearTimer();
       fs.closeSync(this.#fd);
     }
+  }
+
+  /** Closes the file at once, writing nothing more (for an open that is given up). */
+  closeSync(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#clearTimer();
+    fs.closeSync(this.#fd);
   }
 
   /** Writes what is queued now (no fsync), so that a reader of the file sees it. */
@@ -289,14 +298,7 @@ export class JournalWriter {
   }
 }
 
-/** Opens a journal for appending (mode 0644 when it is created). */
+/** Opens a journal for appending (created 0644; never through a symbolic link, only a regular file). */
 export function openJournal(path: string): number {
-  try {
-    return fs.openSync(path, "a", 0o644);
-  } catch (error) {
-    throw new StorageError(`[journal] could not open ${path}: ${(error as Error).message}`, {
-      cause: error,
-      path,
-    });
-  }
+  return openRegularFile(path, "append", "journal");
 }

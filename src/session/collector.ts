@@ -7,14 +7,13 @@
  */
 import type { AggregateOptions, MetricsAggregate } from "../aggregate/aggregate.ts";
 import { aggregateJournal } from "../aggregate/session.ts";
-import { reduce } from "../core/events.ts";
 import { encodeMetrics } from "../core/go-document.ts";
 import type { InvocationMetric } from "../core/invocation.ts";
 import { assertSessionId } from "../core/session-id.ts";
 import { createState } from "../core/state.ts";
 import type { RecordDetails, SessionMetrics, TurnMetrics, Usage } from "../core/types.ts";
 import { typeName } from "../core/validate.ts";
-import { MetricsError, ValidationError } from "../errors.ts";
+import { MetricsError, ParseError, SchemaError, ValidationError } from "../errors.ts";
 import { load } from "../fs/metrics-file.ts";
 import type { Durability } from "../journal/writer.ts";
 import { consoleLogger, type Logger } from "../logger.ts";
@@ -25,6 +24,7 @@ import {
   type RecorderOptions,
   type RecorderStart,
 } from "./recorder.ts";
+import { watchForDocument } from "./resume.ts";
 import { SessionFolder } from "./session-folder.ts";
 import type { EventSink } from "./sink.ts";
 import type { TurnHandle } from "./turns.ts";
@@ -87,6 +87,8 @@ export interface OpenOptions extends CollectorOptions {
 /** Set by Collector.open(); not part of the public options. */
 interface ResumeFrom {
   metrics: SessionMetrics | null;
+  /** Why METRICS.json could not be read (the journal may still be). */
+  unreadable?: MetricsError;
 }
 
 export class Collector implements AsyncDisposable {
@@ -109,25 +111,41 @@ export class Collector implements AsyncDisposable {
       this.#recorder = new Recorder(options, { clock });
       return;
     }
+    const logger = options.logger ?? consoleLogger;
     const state = createState(options.sessionId, 0);
+    const doc = resumeFrom?.metrics ?? null;
+    const watch = doc === null ? undefined : watchForDocument(doc);
     const folder = new SessionFolder({
       sessionsDir: this.sessionsDir,
       sessionId: options.sessionId,
       journal: options.journal ?? true,
       durability: options.durability,
       maxPendingBytes: options.maxPendingBytes,
-      logger: options.logger ?? consoleLogger,
+      logger,
       flushOnExit: options.flushOnExit ?? false,
       encode: () => encodeMetrics(this.#recorder.snapshot()),
-      replay: resumeFrom === undefined ? undefined : (event) => reduce(state, event),
+      state,
+      visit: watch === undefined ? undefined : (_event, replayed) => watch.visit(replayed),
     });
     this.#folder = folder;
     const lastSeq = folder.scan.lastSeq;
-    // Replayed: carry on, unless METRICS.json is newer (a run with `journal: false` came between).
+    const replayed = folder.scan.events > 0;
     let from: RecorderStart | undefined;
-    if (resumeFrom !== undefined && folder.scan.events > 0 && !isNewer(resumeFrom.metrics, state.updatedAt))
+    if (resumeFrom?.unreadable !== undefined) {
+      if (!replayed) {
+        folder.abandon();
+        throw resumeFrom.unreadable;
+      }
+      logger.warn(
+        `${resumeFrom.unreadable.message}; resumed session ${options.sessionId} from its journal (${folder.scan.events} events) instead`,
+      );
       from = { state };
-    else if (resumeFrom?.metrics) from = { metrics: resumeFrom.metrics };
+    } else if (resumeFrom !== undefined && replayed && (watch === undefined || watch.found)) from = { state };
+    else if (doc !== null) from = { metrics: doc };
+    else if (replayed)
+      logger.warn(
+        `[session-metrics] [open] session ${options.sessionId} starts a fresh run (resume: false) after ${folder.scan.events} journaled events of earlier runs, which stay readable: sessionRuns("${this.sessionsDir}", "${options.sessionId}")`,
+      );
     const sessionId = options.sessionId;
     const listeners: EventListener[] = this.#sinks.map((sink) =>
       guardListener((event) => sink.write(sessionId, event)),
@@ -142,8 +160,15 @@ export class Collector implements AsyncDisposable {
   static async open(options: OpenOptions): Promise<Collector> {
     const { resume = false, ...rest } = options;
     if (!resume || options.enabled === false) return new Collector(rest);
-    const metrics = await load(rest.sessionsDir ?? "sessions", rest.sessionId);
-    return new Collector(rest, { metrics });
+    let from: ResumeFrom;
+    try {
+      from = { metrics: await load(rest.sessionsDir ?? "sessions", rest.sessionId) };
+    } catch (error) {
+      // A corrupt METRICS.json must not block a session whose journal is intact.
+      if (!(error instanceof ParseError || error instanceof SchemaError)) throw error;
+      from = { metrics: null, unreadable: error };
+    }
+    return new Collector(rest, from);
   }
 
   get sessionId(): string {
@@ -377,13 +402,6 @@ function clockFor(now: (() => Date) | undefined): () => number {
   if (now === undefined) return Date.now;
   if (!isValidDate(now())) throw new ValidationError("the injected now() must return a valid Date");
   return () => timeOf(now());
-}
-
-/** Whether a loaded document was updated after the replayed state. */
-function isNewer(metrics: SessionMetrics | null, replayedUpdatedAt: number | string): boolean {
-  if (metrics === null) return false;
-  const replayed = typeof replayedUpdatedAt === "number" ? replayedUpdatedAt : Date.parse(replayedUpdatedAt);
-  return Date.parse(metrics.updatedAt) > replayed;
 }
 
 function isValidDate(date: unknown): date is Date {

@@ -7,8 +7,9 @@
  * respect to every other async task without a lock. No file, socket or timer is touched here: the
  * `Collector` adds persistence and lifecycle around a recorder.
  */
+import { checkEventBounds } from "../core/event-check.ts";
 import type { EventBody, EventDetails, MetricEvent, PhaseCountType } from "../core/events.ts";
-import { PHASE_COUNTERS, reduce } from "../core/events.ts";
+import { reduce } from "../core/events.ts";
 import { type InvocationMetric, parseInvocationMetric } from "../core/invocation.ts";
 import { builtinTable, type PriceTable } from "../core/pricing.ts";
 import { createState, type SessionState, snapshotState } from "../core/state.ts";
@@ -19,11 +20,9 @@ import {
   checkCost,
   checkDuration,
   checkName,
-  llmTotalsOverflow,
   MAX_SAFE,
   normalizeDetails,
   normalizeUsage,
-  overflows,
   publicUsage,
   typeName,
 } from "../core/validate.ts";
@@ -105,8 +104,8 @@ export class Recorder {
     const startedAt = this.#now();
     this.#state = createState(this.sessionId, startedAt);
     if (!this.enabled) return;
-    if (from !== undefined) this.#apply({ type: "restore", metrics: from.metrics }, startedAt);
-    else this.#apply({ type: "session_start", sessionId: this.sessionId, startedAt }, startedAt);
+    if (from !== undefined) this.#apply("open", { type: "restore", metrics: from.metrics }, startedAt);
+    else this.#apply("open", { type: "session_start", sessionId: this.sessionId, startedAt }, startedAt);
   }
 
   // ------------------------------------------------------------------------------------------
@@ -120,19 +119,17 @@ export class Recorder {
       return this.#reject(method, checkDuration(durationMs)!);
     const ms = Math.round(durationMs) + 0; // + 0 turns -0 into 0
     // A name seen before was validated then, so a known tool costs one Map lookup here.
-    const tool = this.#state.tools.get(name);
-    if (tool === undefined) {
+    if (!this.#state.tools.has(name)) {
       const bad = checkName(name, "tool name");
       if (bad !== undefined) return this.#reject(method, bad);
-    } else if (tool.callCount >= MAX_SAFE || overflows(tool.totalDurationMs, ms))
-      return this.#reject(method, `tool ${JSON.stringify(name)} totals would pass 2^53−1`);
+    }
     const event: EventBody = { type: "tool_call", name, success, durationMs: ms };
     if (details !== undefined) {
       const normalized = normalizeDetails(details);
       if (typeof normalized === "string") return this.#reject(method, normalized);
       event.details = normalized;
     }
-    this.#apply(event, this.#now());
+    this.#apply(method, event, this.#now());
   }
 
   /**
@@ -170,7 +167,7 @@ export class Recorder {
     const bad = this.#checkPhase(phase) ?? checkDuration(durationMs) ?? checkBoolean(success, "success");
     if (bad !== undefined) return this.#reject(method, bad);
     const ms = Math.round(durationMs) + 0;
-    this.#apply({ type: "phase_duration", phase, durationMs: ms, success }, this.#now());
+    this.#apply(method, { type: "phase_duration", phase, durationMs: ms, success }, this.#now());
   }
 
   recordHealTrigger(phase: string): void {
@@ -187,10 +184,7 @@ export class Recorder {
     const bad = this.#checkPhase(phase) ?? checkDuration(durationMs);
     if (bad !== undefined) return this.#reject(method, bad);
     const ms = Math.round(durationMs) + 0;
-    const entry = this.#state.phases.get(phase);
-    if (entry !== undefined && overflows(entry.healDurationMs, ms))
-      return this.#reject(method, `heal duration of phase ${JSON.stringify(phase)} would pass 2^53−1`);
-    this.#apply({ type: "heal_duration", phase, durationMs: ms }, this.#now());
+    this.#apply(method, { type: "heal_duration", phase, durationMs: ms }, this.#now());
   }
 
   recordHealLoop(phase: string): void {
@@ -209,13 +203,11 @@ export class Recorder {
   recordEditStrategy(strategy: string): void {
     const method = "recordEditStrategy";
     if (strategy === "" || !this.#accepting(method)) return;
-    const known = this.#state.editStrategies.get(strategy);
-    if (known === undefined) {
+    if (!this.#state.editStrategies.has(strategy)) {
       const bad = checkName(strategy, "strategy");
       if (bad !== undefined) return this.#reject(method, bad);
-    } else if (known >= MAX_SAFE)
-      return this.#reject(method, `strategy ${JSON.stringify(strategy)} count is at 2^53−1`);
-    this.#apply({ type: "edit_strategy", strategy }, this.#now());
+    }
+    this.#apply(method, { type: "edit_strategy", strategy }, this.#now());
   }
 
   /**
@@ -231,7 +223,7 @@ export class Recorder {
     } catch (error) {
       return this.#reject(method, (error as Error).message.replace(/^\[session-metrics\] /, ""));
     }
-    this.#apply({ type: "invocation", metric: valid }, this.#now());
+    this.#apply(method, { type: "invocation", metric: valid }, this.#now());
   }
 
   // ------------------------------------------------------------------------------------------
@@ -260,7 +252,7 @@ export class Recorder {
       this.#reject(method, bad);
       return new TurnHandle(undefined, String(turnId), String(phase));
     }
-    this.#apply({ type: "turn_start", turnId, phase }, this.#now());
+    this.#apply(method, { type: "turn_start", turnId, phase }, this.#now());
     return new TurnHandle(this.#turnSink, turnId, phase);
   }
 
@@ -287,7 +279,7 @@ export class Recorder {
     },
     stepEnd: (record, phase, startedAt, cost) => {
       if (!this.#accepting("step.end")) return;
-      this.#apply({ type: "step_end", step: record }, this.#now());
+      this.#apply("step.end", { type: "step_end", step: record }, this.#now());
       if (record.usage === undefined) return;
       const details: RecordDetails = { startedAt: new Date(startedAt) };
       if (record.model !== undefined) details.model = record.model;
@@ -296,7 +288,7 @@ export class Recorder {
     },
     turnEnd: (turnId, durationMs) => {
       if (!this.#accepting("turn.end")) return;
-      this.#apply({ type: "turn_end", turnId, durationMs }, this.#now());
+      this.#apply("turn.end", { type: "turn_end", turnId, durationMs }, this.#now());
     },
   };
 
@@ -374,13 +366,9 @@ export class Recorder {
 
   #countPhase(method: string, type: PhaseCountType, phase: string): void {
     if (!this.#accepting(method)) return;
-    const entry = this.#state.phases.get(phase);
-    if (entry === undefined) {
-      const bad = checkName(phase, "phase");
-      if (bad !== undefined) return this.#reject(method, bad);
-    } else if (entry[PHASE_COUNTERS[type]] >= MAX_SAFE)
-      return this.#reject(method, `phase ${JSON.stringify(phase)} counter is at 2^53−1`);
-    this.#apply({ type, phase }, this.#now());
+    const bad = this.#checkPhase(phase);
+    if (bad !== undefined) return this.#reject(method, bad);
+    this.#apply(method, { type, phase }, this.#now());
   }
 
   #outcome(
@@ -435,21 +423,26 @@ export class Recorder {
       }
       if (cost === undefined) unpriced = model ?? "(no model)";
     }
-    const entry = this.#state.llms.get(phase);
-    const tooLarge = entry === undefined ? undefined : llmTotalsOverflow(entry, normalized, cost ?? 0);
-    if (tooLarge !== undefined)
-      return this.#reject(method, `${tooLarge} of phase ${JSON.stringify(phase)} would pass its limit`);
     const event: EventBody = { type: "llm", phase, usage: normalized, cost: cost ?? 0 };
     if (promptHash !== "") event.promptHash = promptHash;
     if (truncated) event.truncated = true;
     if (unpriced !== undefined) event.unpriced = unpriced;
     if (eventDetails !== undefined) event.details = eventDetails;
-    this.#apply(event, ts);
+    this.#apply(method, event, ts);
   }
 
-  /** The one path of every record: stamp the event, fold it into the state, hand it on. */
-  #apply(body: EventBody, ts: number): void {
+  /**
+   * The one path of every record: check the event against the state (the bounds replay applies
+   * too), stamp it, fold it into the state, hand it on.
+   */
+  #apply(method: string, body: EventBody, ts: number): void {
     const event = body as MetricEvent;
+    const bad = checkEventBounds(this.#state, event);
+    if (bad !== undefined) {
+      // A drop that cannot be counted any more (2^53−1 drops) is not recorded either.
+      if (event.type !== "dropped") this.#reject(method, bad);
+      return;
+    }
     event.v = 1;
     event.seq = ++this.#seq;
     event.ts = ts;
@@ -463,7 +456,7 @@ export class Recorder {
   #reject(method: string, reason: string): void {
     const error = new ValidationError(`[${method}] ${reason}`);
     if (this.#strict) throw error;
-    this.#apply({ type: "dropped", method, reason }, this.#now());
+    this.#apply(method, { type: "dropped", method, reason }, this.#now());
     this.#onDropped?.(error);
   }
 }

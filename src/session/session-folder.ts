@@ -5,6 +5,7 @@
  */
 import type { MetricEvent } from "../core/events.ts";
 import { journalPath, metricsPath, sessionPath } from "../core/session-layout.ts";
+import type { SessionState } from "../core/state.ts";
 import { writeFileAtomic, writeFileAtomicSync } from "../fs/atomic-file.ts";
 import { CoalescingWriter } from "../fs/coalescing-writer.ts";
 import { type JournalScan, recoverJournal } from "../journal/reader.ts";
@@ -24,8 +25,10 @@ export interface SessionFolderOptions {
   flushOnExit: boolean;
   /** Produces the METRICS.json text at the moment a write starts. */
   encode: () => string;
-  /** Receives each event of the journal's valid prefix while it is recovered. */
-  replay?: (event: MetricEvent) => void;
+  /** The state that the journal's valid events are folded into while it is recovered. */
+  state: SessionState;
+  /** Called after each valid event is folded, in order. */
+  visit?: (event: MetricEvent, state: SessionState) => void;
 }
 
 export class SessionFolder {
@@ -44,12 +47,12 @@ export class SessionFolder {
     this.metricsPath = metricsPath(sessionsDir, sessionId);
     this.#encode = options.encode;
     this.#metrics = new CoalescingWriter(options.encode, (data) => writeFileAtomic(this.metricsPath, data));
-    this.scan = { events: 0, validBytes: 0, totalBytes: 0, lastSeq: 0 };
+    this.scan = { events: 0, validBytes: 0, totalBytes: 0, lastSeq: 0, problems: [] };
     try {
       this.#release.push(claimSession(sessionsDir, sessionId));
       this.#release.push(acquireSessionLock(sessionDir, sessionId));
       if (options.journal) {
-        this.scan = recoverJournal(sessionDir, options.replay ?? (() => {}), options.logger);
+        this.scan = recoverJournal(sessionDir, options.visit ?? (() => {}), options.logger, options.state);
         const journal = new JournalWriter(journalPath(sessionsDir, sessionId), this.scan.validBytes, {
           durability: options.durability,
           maxPendingBytes: options.maxPendingBytes,
@@ -88,6 +91,13 @@ export class SessionFolder {
   async close(): Promise<void> {
     if (this.#closed) return;
     await this.journal?.close();
+    this.#closed = true;
+    this.#releaseAll();
+  }
+
+  /** Gives the folder up at once, before anything was written (an open that fails after recovery). */
+  abandon(): void {
+    this.journal?.closeSync();
     this.#closed = true;
     this.#releaseAll();
   }

@@ -172,16 +172,23 @@ describe("live events", () => {
   test("a listener that changes the event it was given cannot corrupt the journal", async () => {
     const sessionsDir = temps.make("mutating", { fast: true });
     const c = await Collector.open({ sessionId: "s", sessionsDir });
-    c.subscribe((e) => {
-      // A careless consumer: it "normalises" what it was handed.
-      const loose = e as unknown as Record<string, unknown>;
-      loose.seq = 0;
-      if (e.type === "tool_call") loose.name = "";
-    });
+    const thrown: unknown[] = [];
+    c.subscribe(
+      (e) => {
+        // A careless consumer: it "normalises" what it was handed.
+        const loose = e as unknown as Record<string, unknown>;
+        loose.seq = 0;
+        if (e.type === "tool_call") loose.name = "";
+      },
+      (error) => thrown.push(error),
+    );
     c.recordToolCall("Read", true, 1);
     c.recordToolCall("Edit", false, 2);
     c.recordPhaseTransition("plan");
     await c.stop();
+    // Events handed out are frozen: each write threw in the listener, which recording survived.
+    expect(thrown).toHaveLength(3);
+    expect(thrown.every((e) => e instanceof TypeError)).toBe(true);
     const lines = checkLines(readBytes(join(sessionsDir, "s", JOURNAL)));
     expect(lines.bad).toEqual([]);
     expect(seqsAreGapFree(lines.events)).toBe(true);

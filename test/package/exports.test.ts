@@ -54,7 +54,9 @@ test("the root exports exactly these runtime names", () => {
       "replayMetrics",
       "replaySession",
       "save",
+      "sessionRuns",
       "timeStream",
+      "verifyJournal",
     ].sort(),
   );
 });
