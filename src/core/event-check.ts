@@ -15,6 +15,7 @@ import {
   checkAttributes,
   checkCost,
   checkName,
+  checkText,
   isTimestamp,
   llmTotalsOverflow,
   MAX_SAFE,
@@ -24,138 +25,146 @@ import {
 
 const isCount = (v: unknown): v is number => typeof v === "number" && Number.isSafeInteger(v) && v >= 0;
 const isMs = (v: unknown): boolean => typeof v === "number" && Number.isFinite(v) && v >= 0;
-const isName = (v: unknown): boolean => checkName(v, "") === undefined;
-const optional = (v: unknown, check: (v: unknown) => boolean): boolean => v === undefined || check(v);
 const isRecord = (v: unknown): v is Record<string, unknown> =>
   typeof v === "object" && v !== null && !Array.isArray(v);
 
-function isUsage(u: unknown): boolean {
-  return isRecord(u) && isCount(u.totalTokens) && typeof normalizeUsage(u) !== "string";
-}
+/** A field check: undefined when fine, else what is wrong (naming the field). */
+type Check = (value: unknown, field: string) => string | undefined;
 
-function isDetails(d: unknown): boolean {
-  if (d === undefined) return true;
-  if (!isRecord(d)) return false;
+const name: Check = (v, field) => checkName(v, field);
+const count: Check = (v, field) =>
+  isCount(v) ? undefined : `${field} must be a whole number from 0 to 2^53−1`;
+const ms: Check = (v, field) => (isMs(v) ? undefined : `${field} must be a finite number ≥ 0`);
+const bool: Check = (v, field) => (typeof v === "boolean" ? undefined : `${field} must be a boolean`);
+const text: Check = (v, field) => (typeof v === "string" ? undefined : `${field} must be a string`);
+const instant: Check = (v, field) =>
+  isTimestamp(v) ? undefined : `${field} must be epoch ms from year 0 to 9999`;
+const optional =
+  (check: Check): Check =>
+  (v, field) =>
+    v === undefined ? undefined : check(v, field);
+
+const usage: Check = (u, field) => {
+  if (!isRecord(u)) return `${field} must be an object`;
+  if (!isCount(u.totalTokens)) return `${field}.totalTokens must be a whole number from 0 to 2^53−1`;
+  const normalized = normalizeUsage(u);
+  return typeof normalized === "string" ? `${field}: ${normalized}` : undefined;
+};
+
+const details: Check = (d, field) => {
+  if (!isRecord(d)) return `${field} must be an object`;
   return (
-    optional(d.agent, isName) &&
-    optional(d.model, isName) &&
-    optional(d.taskId, isName) &&
-    optional(d.errorClass, isName) &&
-    optional(d.attempt, (v) => isCount(v) && v >= 1) &&
-    optional(d.startedAt, isTimestamp) &&
-    optional(d.attributes, (v) => typeof checkAttributes(v) !== "string")
+    optional(name)(d.agent, `${field}.agent`) ??
+    optional(name)(d.model, `${field}.model`) ??
+    optional(name)(d.taskId, `${field}.taskId`) ??
+    optional(name)(d.errorClass, `${field}.errorClass`) ??
+    optional((v, f) => (isCount(v) && v >= 1 ? undefined : `${f} must be a whole number ≥ 1`))(
+      d.attempt,
+      `${field}.attempt`,
+    ) ??
+    optional(instant)(d.startedAt, `${field}.startedAt`) ??
+    (d.attributes === undefined || typeof checkAttributes(d.attributes) !== "string"
+      ? undefined
+      : (checkAttributes(d.attributes) as string))
   );
-}
+};
 
-function isStream(s: unknown): boolean {
+const OUTCOMES: ReadonlySet<unknown> = new Set(["completed", "break", "error", "abort"]);
+
+const stream: Check = (s, field) => {
+  if (!isRecord(s)) return `${field} must be an object`;
   return (
-    isRecord(s) &&
-    isCount(s.chunks) &&
-    optional(s.interChunkP50Ms, isMs) &&
-    optional(s.interChunkP90Ms, isMs) &&
-    optional(s.outputTokensPerSecond, isMs) &&
-    (s.outcome === "completed" || s.outcome === "break" || s.outcome === "error" || s.outcome === "abort")
+    count(s.chunks, `${field}.chunks`) ??
+    optional(ms)(s.interChunkP50Ms, `${field}.interChunkP50Ms`) ??
+    optional(ms)(s.interChunkP90Ms, `${field}.interChunkP90Ms`) ??
+    optional(ms)(s.outputTokensPerSecond, `${field}.outputTokensPerSecond`) ??
+    (OUTCOMES.has(s.outcome) ? undefined : `${field}.outcome is not one of completed, break, error, abort`)
   );
-}
+};
 
-function isStep(s: unknown): boolean {
+const step: Check = (s, field) => {
+  if (!isRecord(s)) return `${field} must be an object`;
   return (
-    isRecord(s) &&
-    isName(s.turnId) &&
-    isCount(s.stepIndex) &&
-    optional(s.usage, isUsage) &&
-    optional(s.ttftMs, isMs) &&
-    optional(s.decodeMs, isMs) &&
-    optional(s.genTotalMs, isMs) &&
-    optional(s.model, isName) &&
-    optional(s.errorClass, isName) &&
-    optional(s.stream, isStream)
+    name(s.turnId, `${field}.turnId`) ??
+    count(s.stepIndex, `${field}.stepIndex`) ??
+    optional(usage)(s.usage, `${field}.usage`) ??
+    optional(ms)(s.ttftMs, `${field}.ttftMs`) ??
+    optional(ms)(s.decodeMs, `${field}.decodeMs`) ??
+    optional(ms)(s.genTotalMs, `${field}.genTotalMs`) ??
+    optional(name)(s.model, `${field}.model`) ??
+    optional(name)(s.errorClass, `${field}.errorClass`) ??
+    optional(stream)(s.stream, `${field}.stream`)
   );
-}
+};
 
-function isInvocation(m: unknown): boolean {
+const invocation: Check = (m) => {
   try {
     parseInvocationMetric(m);
-    return true;
-  } catch {
-    return false;
+    return undefined;
+  } catch (error) {
+    return (error as Error).message.replace(/^\[session-metrics\] /, "");
   }
-}
+};
 
-function isSessionId(id: unknown): boolean {
+const sessionId: Check = (id) => {
   try {
     assertSessionId(id);
-    return true;
-  } catch {
-    return false;
+    return undefined;
+  } catch (error) {
+    return (error as Error).message.replace(/^\[session-metrics\] /, "");
   }
-}
+};
+
+/** What each event type's fields must hold (the envelope is checked for every type). */
+const BODY: Record<string, (e: Record<string, unknown>) => string | undefined> = {
+  session_start: (e) => sessionId(e.sessionId, "sessionId") ?? instant(e.startedAt, "startedAt"),
+  restore: (e) =>
+    sessionMetricsSchema().safeParse(e.metrics).success ? undefined : "metrics is not a valid document",
+  tool_call: (e) =>
+    name(e.name, "name") ??
+    bool(e.success, "success") ??
+    count(e.durationMs, "durationMs") ??
+    optional(details)(e.details, "details"),
+  llm: (e) =>
+    name(e.phase, "phase") ??
+    usage(e.usage, "usage") ??
+    checkCost(e.cost) ??
+    optional(checkText)(e.promptHash, "promptHash") ??
+    optional(bool)(e.truncated, "truncated") ??
+    optional(name)(e.unpriced, "unpriced") ??
+    optional(details)(e.details, "details"),
+  phase_duration: (e) =>
+    name(e.phase, "phase") ?? count(e.durationMs, "durationMs") ?? bool(e.success, "success"),
+  heal_duration: (e) => name(e.phase, "phase") ?? count(e.durationMs, "durationMs"),
+  edit_strategy: (e) => name(e.strategy, "strategy"),
+  invocation: (e) => invocation(e.metric, "metric"),
+  turn_start: (e) => name(e.turnId, "turnId") ?? name(e.phase, "phase"),
+  turn_end: (e) => name(e.turnId, "turnId") ?? ms(e.durationMs, "durationMs"),
+  step_end: (e) => step(e.step, "step"),
+  lost: (e) =>
+    isCount(e.count) && e.count >= 1 && (e.seq as number) + e.count - 1 <= MAX_SAFE
+      ? undefined
+      : "count must be a whole number ≥ 1 that keeps seq within 2^53−1",
+  dropped: (e) => text(e.method, "method") ?? text(e.reason, "reason"),
+};
 
 /**
  * Whether a decoded event holds only what the recorder could have written: the envelope (`v`,
  * `seq`, `ts`), the type, and every field within the recorder's bounds (names non-empty,
  * well-formed, NUL-free and ≤ 256 bytes; whole durations and token counts ≤ 2^53−1; finite costs
- * ≥ 0). Returns a reason, or undefined when fine.
+ * ≥ 0). Returns a reason (`bad tool_call: name contains a NUL character`), or undefined when fine.
  */
 export function checkEventContent(value: unknown): string | undefined {
   if (!isRecord(value)) return "not an object";
   const e = value;
   if (e.v !== 1) return `unknown version ${String(e.v)}`;
   if (!isCount(e.seq) || e.seq < 1) return "bad seq";
-  if (!isTimestamp(e.ts)) return "bad ts";
-  let ok: boolean;
-  switch (e.type) {
-    case "session_start":
-      ok = isSessionId(e.sessionId) && isTimestamp(e.startedAt);
-      break;
-    case "restore":
-      ok = sessionMetricsSchema().safeParse(e.metrics).success;
-      break;
-    case "tool_call":
-      ok = isName(e.name) && typeof e.success === "boolean" && isCount(e.durationMs) && isDetails(e.details);
-      break;
-    case "llm":
-      ok =
-        isName(e.phase) &&
-        isUsage(e.usage) &&
-        checkCost(e.cost) === undefined &&
-        optional(e.promptHash, (v) => typeof v === "string") &&
-        optional(e.truncated, (v) => typeof v === "boolean") &&
-        optional(e.unpriced, isName) &&
-        isDetails(e.details);
-      break;
-    case "phase_duration":
-      ok = isName(e.phase) && isCount(e.durationMs) && typeof e.success === "boolean";
-      break;
-    case "heal_duration":
-      ok = isName(e.phase) && isCount(e.durationMs);
-      break;
-    case "edit_strategy":
-      ok = isName(e.strategy);
-      break;
-    case "invocation":
-      ok = isInvocation(e.metric);
-      break;
-    case "turn_start":
-      ok = isName(e.turnId) && isName(e.phase);
-      break;
-    case "turn_end":
-      ok = isName(e.turnId) && isMs(e.durationMs);
-      break;
-    case "step_end":
-      ok = isStep(e.step);
-      break;
-    case "lost":
-      ok = isCount(e.count) && e.count >= 1 && e.seq + e.count - 1 <= MAX_SAFE;
-      break;
-    case "dropped":
-      ok = typeof e.method === "string" && typeof e.reason === "string";
-      break;
-    default:
-      if (!isPhaseCountType(e.type)) return `unknown event type ${JSON.stringify(e.type)}`;
-      ok = isName(e.phase);
-  }
-  return ok ? undefined : `bad ${String(e.type)}`;
+  if (!isTimestamp(e.ts)) return "bad ts: ts must be whole epoch milliseconds from year 0 to 9999";
+  const type = e.type;
+  const body = typeof type === "string" && Object.hasOwn(BODY, type) ? BODY[type] : undefined;
+  const reason = body !== undefined ? body(e) : isPhaseCountType(type) ? name(e.phase, "phase") : undefined;
+  if (body === undefined && !isPhaseCountType(type)) return `unknown event type ${JSON.stringify(type)}`;
+  return reason === undefined ? undefined : `bad ${String(type)}: ${reason}`;
 }
 
 /**

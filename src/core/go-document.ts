@@ -242,7 +242,19 @@ class Reader {
   float(obj: Record<string, unknown>, key: string, path: Path): number {
     const value = own(obj, key);
     if (value === undefined) return 0;
-    if (value instanceof UnsafeIntegerLiteral) return Number(value.source);
+    if (value instanceof UnsafeIntegerLiteral) {
+      // A float field may hold a large integer literal (Go writes 1e21 and up that way), but one
+      // past float64's range would load as Infinity, which no later flush can write.
+      const f = Number(value.source);
+      if (!Number.isFinite(f)) {
+        const text =
+          value.source.length > 40
+            ? `${value.source.slice(0, 24)}… (${value.source.length} digits)`
+            : value.source;
+        this.fail(`${path}.${key}`, `${text} is out of float64 range`);
+      }
+      return f;
+    }
     if (typeof value !== "number") this.fail(`${path}.${key}`, `expected a number, got ${describe(value)}`);
     if (!Number.isFinite(value)) this.fail(`${path}.${key}`, `${value} is out of float64 range`);
     return value;

@@ -151,7 +151,11 @@ export interface StepRecorder {
   setModel(model: string): void;
   /** Marks the step as failed with an error class (`rate_limit`, `provider_error`, `timeout`, `network`, ...). */
   fail(errorClass: string): void;
-  recordStream(stats: StreamStats): void;
+  /**
+   * The stream's statistics, and the usage it reported, if any: that usage counts when the step
+   * ends without a usage report of its own, so it is never lost (and never counted twice).
+   */
+  recordStream(stats: StreamStats, usage?: Usage): void;
   /** Closes the step, adding `usage` if given; `cost` overrides the price table. Later calls do nothing. */
   end(usage?: Usage | null, options?: { cost?: number }): void;
 }

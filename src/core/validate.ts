@@ -49,6 +49,14 @@ export function checkName(value: unknown, what: string): string | undefined {
   return undefined;
 }
 
+/** Free text (a prompt hash, say): a string, well-formed, without NUL characters; no length limit. */
+export function checkText(value: unknown, what: string): string | undefined {
+  if (typeof value !== "string") return `${what} must be a string, got ${typeName(value)}`;
+  if (!value.isWellFormed()) return `${what} contains a lone UTF-16 surrogate`;
+  if (value.includes("\0")) return `${what} contains a NUL character`;
+  return undefined;
+}
+
 /** A duration in milliseconds: finite, not negative, at most 2^53−1. */
 export function checkDuration(value: unknown, what = "durationMs"): string | undefined {
   if (typeof value !== "number") return `${what} must be a number, got ${typeName(value)}`;
@@ -166,10 +174,12 @@ export function checkAttributes(value: unknown): Record<string, string | number 
     return `details.attributes must be an object, got ${typeName(value)}`;
   const out: Record<string, string | number | boolean> = {};
   for (const [key, v] of Object.entries(value)) {
-    const badKey = checkName(key, "details.attributes key");
+    const badKey = checkName(key, `key details.attributes.${key}`);
     if (badKey !== undefined) return badKey;
     if (!(typeof v === "string" || typeof v === "boolean" || (typeof v === "number" && Number.isFinite(v))))
       return `details.attributes.${key} must be a string, a finite number or a boolean, got ${typeName(v)}`;
+    if (typeof v === "string" && (!v.isWellFormed() || v.includes("\0")))
+      return `details.attributes.${key} must be well-formed text without NUL characters`;
     // defineProperty: a key named "__proto__" stays an own data property, never a prototype.
     Object.defineProperty(out, key, { value: v, enumerable: true, writable: true, configurable: true });
   }

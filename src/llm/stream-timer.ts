@@ -148,7 +148,7 @@ class TimedStream<T> implements AsyncIterableIterator<T> {
     const { step, options } = this;
     step.generationEnd();
     const usage = options.usage?.() ?? undefined;
-    step.recordStream(this.stats(outcome, end, usage));
+    step.recordStream(this.stats(outcome, end, usage), usage);
     if (outcome === "abort") step.fail("aborted");
     else if (outcome === "error") {
       const custom = options.classifyError?.(err);

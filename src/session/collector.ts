@@ -16,7 +16,8 @@ import { typeName } from "../core/validate.ts";
 import { MetricsError, ParseError, SchemaError, ValidationError } from "../errors.ts";
 import { load } from "../fs/metrics-file.ts";
 import type { Durability } from "../journal/writer.ts";
-import { consoleLogger, type Logger } from "../logger.ts";
+import { consoleLogger } from "../logger.ts";
+import { checkedClock } from "./clock.ts";
 import {
   type EventListener,
   guardListener,
@@ -57,8 +58,6 @@ export interface CollectorOptions extends RecorderOptions {
    * (the background journal thread is gone). Accepted for one release.
    */
   journalThread?: boolean;
-  /** Where journal recovery and write failures are reported. Default: console. */
-  logger?: Logger;
   /**
    * Where events are streamed besides the journal (e.g. a store sink). Each sink's `write` is
    * called for every event; `flush()` and `stop()` await their `flush`/`close`.
@@ -98,20 +97,29 @@ export class Collector implements AsyncDisposable {
   #sinks: readonly EventSink[];
   #stopping: Promise<void> | undefined;
   #closePorts: (() => void)[] = [];
+  #clockFallbacks = 0;
 
   /** Creates a collector for a fresh run of the session (see {@link Collector.open} to resume). */
   constructor(options: CollectorOptions, resumeFrom?: ResumeFrom) {
     if (typeof options !== "object" || options === null)
       throw new ValidationError(`new Collector(options) needs an options object, got ${typeName(options)}`);
     assertSessionId(options.sessionId);
-    const clock = clockFor(options.now);
+    const logger = options.logger ?? consoleLogger;
+    const clock =
+      options.now === undefined
+        ? Date.now
+        : checkedClock(options.now, (why) => {
+            if (this.#clockFallbacks++ === 0)
+              logger.warn(
+                `[session-metrics] [clock] the injected now() ${why}; session ${options.sessionId} uses Date.now() for this read and any other bad one (counted in clockFallbacks)`,
+              );
+          });
     this.sessionsDir = options.sessionsDir ?? "sessions";
     this.#sinks = options.enabled === false ? [] : [...(options.sinks ?? [])];
     if (options.enabled === false) {
       this.#recorder = new Recorder(options, { clock });
       return;
     }
-    const logger = options.logger ?? consoleLogger;
     const state = createState(options.sessionId, 0);
     const doc = resumeFrom?.metrics ?? null;
     const watch = doc === null ? undefined : watchForDocument(doc);
@@ -183,6 +191,11 @@ export class Collector implements AsyncDisposable {
   /** True once `stop()` was called. */
   get stopped(): boolean {
     return this.#recorder.stopped;
+  }
+
+  /** Reads of the injected `now()` that threw or were out of range, and used `Date.now()` instead. */
+  get clockFallbacks(): number {
+    return this.#clockFallbacks;
   }
 
   // ------------------------------------------------------------------------------------------
@@ -393,21 +406,3 @@ export const REMOTE_METHODS: ReadonlySet<string> = new Set([
   "recordBisectOutcome",
   "recordEditStrategy",
 ]);
-
-/**
- * The injected clock (validated now; one that later returns an invalid Date falls back to the
- * system clock rather than make record*() throw), or `Date.now`.
- */
-function clockFor(now: (() => Date) | undefined): () => number {
-  if (now === undefined) return Date.now;
-  if (!isValidDate(now())) throw new ValidationError("the injected now() must return a valid Date");
-  return () => timeOf(now());
-}
-
-function isValidDate(date: unknown): date is Date {
-  return date instanceof Date && !Number.isNaN(date.getTime());
-}
-
-function timeOf(date: Date): number {
-  return isValidDate(date) ? date.getTime() : Date.now();
-}

@@ -20,13 +20,14 @@ import {
   checkCost,
   checkDuration,
   checkName,
+  checkText,
   MAX_SAFE,
   normalizeDetails,
   normalizeUsage,
   publicUsage,
-  typeName,
 } from "../core/validate.ts";
 import { ValidationError } from "../errors.ts";
+import { consoleLogger, type Logger } from "../logger.ts";
 import { TurnHandle, type TurnSink } from "./turns.ts";
 
 export interface RecorderOptions {
@@ -37,6 +38,11 @@ export interface RecorderOptions {
   strict?: boolean;
   /** Called with each dropped record's error (non-strict mode). */
   onDropped?: (error: ValidationError) => void;
+  /**
+   * Where the first drop of each kind is reported (later ones are only counted), and, for a
+   * `Collector`, journal recovery and write failures. Default: console.
+   */
+  logger?: Logger;
   /**
    * Prices for LLM calls recorded without a cost (user entries first, then the built-in table,
    * unless the table was made with `builtin: false`). Default: the built-in table.
@@ -72,6 +78,9 @@ export class Recorder {
   readonly #state: SessionState;
   readonly #onDropped: ((error: ValidationError) => void) | undefined;
   readonly #prices: PriceTable | undefined;
+  readonly #logger: Logger;
+  /** Kinds of drop already reported (bounded: past the cap, drops are only counted). */
+  readonly #reported = new Set<string>();
   #journal: { append(event: MetricEvent): void } | undefined;
   #listeners: readonly EventListener[];
   #seq: number;
@@ -83,6 +92,8 @@ export class Recorder {
   /** Set once code outside the library sees events (subscribers, sinks): events are then frozen. */
   #freeze: boolean;
   #nextTurn = 1;
+  /** Turns started and not ended, ended by `stop()`. */
+  readonly #openTurns = new Map<string, TurnHandle>();
 
   constructor(options: RecorderOptions, parts: RecorderParts = {}) {
     this.sessionId = options.sessionId;
@@ -91,6 +102,7 @@ export class Recorder {
     this.#strict = options.strict ?? false;
     this.#onDropped = options.onDropped;
     this.#prices = options.prices;
+    this.#logger = options.logger ?? consoleLogger;
     this.#clock = parts.clock ?? Date.now;
     this.#journal = parts.journal;
     this.#listeners = parts.listeners ?? [];
@@ -253,7 +265,9 @@ export class Recorder {
       return new TurnHandle(undefined, String(turnId), String(phase));
     }
     this.#apply(method, { type: "turn_start", turnId, phase }, this.#now());
-    return new TurnHandle(this.#turnSink, turnId, phase);
+    const turn = new TurnHandle(this.#turnSink, turnId, phase);
+    this.#openTurns.set(turnId, turn);
+    return turn;
   }
 
   /** The session's turns in start order (deep copies). */
@@ -287,6 +301,7 @@ export class Recorder {
       this.#recordLLM("step.end", phase, record.usage, cost, "", false, details);
     },
     turnEnd: (turnId, durationMs) => {
+      this.#openTurns.delete(turnId);
       if (!this.#accepting("turn.end")) return;
       this.#apply("turn.end", { type: "turn_end", turnId, durationMs }, this.#now());
     },
@@ -310,8 +325,12 @@ export class Recorder {
     return this.#seq;
   }
 
-  /** Stops recording: later records are dropped and counted (`"the collector is stopped"`). */
+  /**
+   * Stops recording: turns still open are ended first (with their open steps, whose usage is
+   * kept); later records are dropped and counted (`"the collector is stopped"`).
+   */
   stop(): void {
+    if (this.#live) for (const turn of [...this.#openTurns.values()]) turn.end();
     this.#stopped = true;
     this.#live = false;
     this.#journal = undefined;
@@ -397,9 +416,7 @@ export class Recorder {
     const bad =
       this.#checkPhase(phase) ??
       (cost === undefined ? undefined : checkCost(cost)) ??
-      (typeof promptHash === "string"
-        ? undefined
-        : `promptHash must be a string, got ${typeName(promptHash)}`) ??
+      checkText(promptHash, "promptHash") ??
       checkBoolean(truncated, "truncated");
     if (bad !== undefined) return this.#reject(method, bad);
     let eventDetails: EventDetails | undefined;
@@ -457,9 +474,22 @@ export class Recorder {
     const error = new ValidationError(`[${method}] ${reason}`);
     if (this.#strict) throw error;
     this.#apply(method, { type: "dropped", method, reason }, this.#now());
+    this.#warnOnce(method, reason);
     this.#onDropped?.(error);
   }
+
+  /** The first drop of each kind (method + reason without its values) is said; the rest counted. */
+  #warnOnce(method: string, reason: string): void {
+    const kind = `${method}: ${reason.replace(/"(?:[^"\\]|\\.)*"/g, '"…"').replace(/-?\d[\d.e+]*/g, "#")}`;
+    if (this.#reported.has(kind) || this.#reported.size >= MAX_REPORTED_KINDS) return;
+    this.#reported.add(kind);
+    this.#logger.warn(
+      `[session-metrics] [${method}] dropped a record of session ${this.sessionId}: ${reason}; further drops of this kind are only counted (dropped_records)`,
+    );
+  }
 }
+
+const MAX_REPORTED_KINDS = 64;
 
 /** Wraps a listener so that one that throws never breaks recording. */
 export function guardListener(

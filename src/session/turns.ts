@@ -36,6 +36,8 @@ export class StepHandle implements StepRecorder {
   #model: string | undefined;
   #errorClass: string | undefined;
   #stream: StreamStats | undefined;
+  /** Usage the stream reported: counts when the step ends without a report of its own. */
+  #streamUsage: Usage | undefined;
   #ended = false;
 
   constructor(
@@ -43,6 +45,8 @@ export class StepHandle implements StepRecorder {
     private readonly turnId: string,
     private readonly phase: string,
     private readonly index: number,
+    /** Told when the step ends (its turn closes the steps still open when it ends). */
+    private readonly onEnd?: (step: StepHandle) => void,
   ) {
     this.stepId = `${turnId}#${index}`;
     this.#startedAt = sink?.now() ?? Date.now();
@@ -70,14 +74,24 @@ export class StepHandle implements StepRecorder {
     if (!this.#ended && this.sink?.name("step.fail", errorClass, "errorClass")) this.#errorClass = errorClass;
   }
 
-  recordStream(stats: StreamStats): void {
-    if (!this.#ended) this.#stream = { ...stats };
+  recordStream(stats: StreamStats, usage?: Usage): void {
+    if (this.#ended) return;
+    this.#stream = { ...stats };
+    if (usage !== undefined && usage !== null) this.#streamUsage = usage;
+  }
+
+  /** Whether `end()` was called. */
+  get ended(): boolean {
+    return this.#ended;
   }
 
   end(usage?: Usage | null, options?: { cost?: number }): void {
     if (this.#ended) return;
     if (usage !== undefined && usage !== null) this.reportUsage(usage);
+    else if (this.#usage === undefined && this.#streamUsage !== undefined)
+      this.reportUsage(this.#streamUsage);
     this.#ended = true;
+    this.onEnd?.(this);
     if (this.sink === undefined) return;
     const end = this.#generationEnd ?? performance.now();
     const record: StepRecord = {
@@ -101,6 +115,8 @@ export class TurnHandle implements TurnRecorder {
   readonly #start = performance.now();
   #steps = 0;
   #ended = false;
+  /** Steps started and not ended: `end()` closes them with what they have. */
+  readonly #open = new Set<StepHandle>();
 
   /** `sink` is undefined for an inert turn (its start was refused). */
   constructor(
@@ -111,11 +127,15 @@ export class TurnHandle implements TurnRecorder {
 
   startStep(): StepHandle {
     const live = this.#ended ? undefined : this.sink;
-    return new StepHandle(live, this.turnId, this.phase, this.#steps++);
+    const step = new StepHandle(live, this.turnId, this.phase, this.#steps++, (s) => this.#open.delete(s));
+    if (live !== undefined) this.#open.add(step);
+    return step;
   }
 
+  /** Ends the turn; steps still open are ended first, with what they have (their usage is kept). */
   end(): void {
     if (this.#ended) return;
+    for (const step of [...this.#open]) step.end();
     this.#ended = true;
     this.sink?.turnEnd(this.turnId, ms(this.#start, performance.now()));
   }

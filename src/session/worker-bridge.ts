@@ -10,7 +10,8 @@ import { MetricsError, ValidationError } from "../errors.ts";
 
 type Call = [method: string, ...args: unknown[]];
 type ToOwner = { kind: "batch"; calls: Call[]; ack?: number };
-type ToWorker = { kind: "ack"; id: number; errors: string[] };
+/** The first strict-mode error since the last ack, and how many there were (memory stays O(1)). */
+type ToWorker = { kind: "ack"; id: number; firstError?: string; errorCount: number };
 
 const MAX_BATCH = 1024;
 
@@ -21,7 +22,8 @@ export function createWorkerPort(apply: (method: string, args: unknown[]) => voi
 } {
   const channel = new MessageChannel();
   const own = channel.port1;
-  let errors: string[] = [];
+  let firstError: string | undefined;
+  let errorCount = 0;
   own.onmessage = (message: { data: ToOwner }) => {
     const data = message.data;
     if (data?.kind !== "batch" || !Array.isArray(data.calls)) return;
@@ -30,12 +32,16 @@ export function createWorkerPort(apply: (method: string, args: unknown[]) => voi
       try {
         apply(call[0], call.slice(1));
       } catch (error) {
-        errors.push(error instanceof Error ? error.message : String(error));
+        firstError ??= error instanceof Error ? error.message : String(error);
+        errorCount++;
       }
     }
     if (data.ack !== undefined) {
-      own.postMessage({ kind: "ack", id: data.ack, errors } satisfies ToWorker);
-      errors = [];
+      const reply: ToWorker = { kind: "ack", id: data.ack, errorCount };
+      if (firstError !== undefined) reply.firstError = firstError;
+      own.postMessage(reply);
+      firstError = undefined;
+      errorCount = 0;
     }
   };
   // The owner's port must not keep the owner alive on its own.
@@ -60,8 +66,11 @@ export class RemoteCollector {
       const waiter = this.#pending.get(data.id);
       if (waiter === undefined) return;
       this.#pending.delete(data.id);
-      if (data.errors.length === 0) waiter.resolve();
-      else waiter.reject(new ValidationError(data.errors[0]!));
+      if (data.errorCount === 0) waiter.resolve();
+      else {
+        const more = data.errorCount > 1 ? ` (and ${data.errorCount - 1} more rejected records)` : "";
+        waiter.reject(new ValidationError(`${data.firstError ?? "a record was rejected"}${more}`));
+      }
     };
   }
 

@@ -24,7 +24,7 @@ import { JOURNAL_FILE } from "../core/session-layout.ts";
 import { createState } from "../core/state.ts";
 import { errnoCode, InvalidSessionIdError, MetricsError, StorageError, ValidationError } from "../errors.ts";
 import { load } from "../fs/metrics-file.ts";
-import { scanJournal } from "../journal/reader.ts";
+import { describeProblems, scanJournal } from "../journal/reader.ts";
 import { consoleLogger, type Logger } from "../logger.ts";
 import { concatEncoded, encodeEvents } from "./encode.ts";
 import { timestampMs, upsertFromState } from "./session-doc.ts";
@@ -184,6 +184,7 @@ async function prepareSession(
     events.push(event);
     reduce(state, event);
   });
+  if (scan.problems.length > 0) logger.warn(describeProblems(path, scan.problems));
   if (scan.tailReason !== undefined)
     logger.warn(
       `[session-metrics] [ingest] line ${scan.tailLine} of ${path} is bad (${scan.tailReason}); imported the ${scan.events} valid events before it`,
@@ -201,9 +202,41 @@ async function prepareSession(
     const startedAt = timestampMs(metrics.startedAt);
     session = { sessionId, startedAt, updatedAt: ts, host, lastSeq: 1, document, documentSeq: 1 };
   }
-  // Encode (validate) everything first: a bad event skips the folder before anything is written.
+  // Encode (validate) everything before anything is written. A bad event costs only itself: its
+  // chunk is encoded again one event at a time, and the event is reported and left out.
   const chunks: EncodedEvents[] = [];
-  for (let i = 0; i < events.length; i += batchSize)
-    chunks.push(encodeEvents(sessionId, events.slice(i, i + batchSize), { fromJson: fromJournal }));
-  return { chunks, session, events: events.length };
+  let imported = 0;
+  for (let i = 0; i < events.length; i += batchSize) {
+    const chunk = events.slice(i, i + batchSize);
+    const encoded = encodeChunk(sessionId, chunk, fromJournal, path, logger);
+    chunks.push(encoded.events);
+    imported += encoded.count;
+  }
+  return { chunks, session, events: imported };
+}
+
+/** A chunk's encoding; when some event is refused, the others' (each refusal reported). */
+function encodeChunk(
+  sessionId: string,
+  chunk: MetricEvent[],
+  fromJson: boolean,
+  path: string,
+  logger: Logger,
+): { events: EncodedEvents; count: number } {
+  try {
+    return { events: encodeEvents(sessionId, chunk, { fromJson }), count: chunk.length };
+  } catch (error) {
+    if (!(error instanceof ValidationError)) throw error;
+  }
+  const good: MetricEvent[] = [];
+  for (const event of chunk) {
+    try {
+      encodeEvents(sessionId, [event], { fromJson });
+      good.push(event);
+    } catch (error) {
+      if (!(error instanceof ValidationError)) throw error;
+      logger.warn(`[session-metrics] [ingest] ${path}: left out one event: ${error.message}`);
+    }
+  }
+  return { events: encodeEvents(sessionId, good, { fromJson }), count: good.length };
 }

@@ -1,9 +1,11 @@
 /** Shared helpers for the core tests: temp dirs, a hand-driven clock, sample documents. */
+
 import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { SessionMetrics } from "../../src/core/types.ts";
 import { Collector, type CollectorOptions } from "../../src/session/collector.ts";
+import { MemoryLogger } from "../journal/helpers.ts";
 
 /** A parsed JSON document that a test mutates freely. */
 // biome-ignore lint/suspicious/noExplicitAny: tests poke at raw JSON of any shape
@@ -51,10 +53,13 @@ export const T0 = "2026-11-22T01:42:24.140Z";
 export function makeCollector(options: Partial<CollectorOptions> & { sessionsDir: string }): {
   collector: Collector;
   clock: ManualClock;
+  /** What the collector reported (drops, fresh runs over earlier ones), kept off the console. */
+  logger: MemoryLogger;
 } {
   const clock = new ManualClock();
-  const collector = new Collector({ sessionId: "s1", now: clock.now, ...options });
-  return { collector, clock };
+  const logger = new MemoryLogger();
+  const collector = new Collector({ sessionId: "s1", now: clock.now, logger, ...options });
+  return { collector, clock, logger };
 }
 
 /** The empty document a fresh collector with {@link ManualClock} reports. */

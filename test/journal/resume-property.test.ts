@@ -183,7 +183,8 @@ async function run(
       apply(c, o);
     }
     await c.stop();
-    expect(logger.warnings).toEqual([]);
+    // Only the first drop of each kind is reported (bad records are part of the mix); nothing else.
+    expect(logger.warnings.filter((w) => !w.includes("] dropped a record of session"))).toEqual([]);
     expect(logger.errors).toEqual([]);
   }
   return {

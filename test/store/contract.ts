@@ -152,7 +152,7 @@ function testWrites(harness: StoreHarness): void {
         [
           "NaN attribute",
           [{ ...toolCall(1), details: { attributes: { x: Number.NaN } } } as MetricEvent],
-          /details\.attributes\.x must be a finite number/,
+          /details\.attributes\.x must be a string, a finite number or a boolean, got NaN/,
         ],
         [
           "NUL in an attribute key",
