@@ -34,12 +34,41 @@ function procStartOf(pid: number): string | undefined {
   }
 }
 
+/** Age of the file itself (never of what a link points at); 0 when it is gone. */
 function lockAgeMs(path: string): number {
   try {
-    return Date.now() - fs.statSync(path).mtimeMs;
+    return Date.now() - fs.lstatSync(path).mtimeMs;
   } catch {
     return 0;
   }
+}
+
+/**
+ * Refuses a lock path that is not a regular file: this library only ever creates regular files
+ * there, so a directory, a symbolic link (dangling or not) or anything else was put there by
+ * someone else, and neither reading through it nor removing it is safe.
+ */
+function assertRegularOrAbsent(path: string, what: string): void {
+  let stat: fs.Stats;
+  try {
+    stat = fs.lstatSync(path);
+  } catch (error) {
+    if (errnoCode(error) === "ENOENT") return;
+    throw new StorageError(`[lock] could not stat ${path}: ${(error as Error).message}`, {
+      cause: error,
+      path,
+    });
+  }
+  if (stat.isFile()) return;
+  const kind = stat.isDirectory()
+    ? "a directory"
+    : stat.isSymbolicLink()
+      ? "a symbolic link"
+      : "not a regular file";
+  throw new StorageError(
+    `[lock] ${path} is ${kind}, not the ${what} this library writes; remove it if no writer uses the session`,
+    { code: "EFTYPE", path },
+  );
 }
 
 /** A zombie (dead, not yet reaped by its parent) holds nothing. */
@@ -64,12 +93,23 @@ function isAlive(info: LockInfo): boolean {
   return now === undefined || now === info.procStart;
 }
 
+/** The holder a lock names; undefined when its content is not a lock this library wrote. */
 function readLock(path: string): LockInfo | undefined {
   try {
-    const value = JSON.parse(fs.readFileSync(path, "utf8")) as LockInfo;
-    return typeof value?.pid === "number" && typeof value.host === "string" ? value : undefined;
+    const fd = fs.openSync(path, fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW);
+    let text: string;
+    try {
+      text = fs.readFileSync(fd, "utf8");
+    } finally {
+      fs.closeSync(fd);
+    }
+    const value = JSON.parse(text) as LockInfo;
+    // pid 0, −1 or 1.5 would make kill(pid, 0) test a process group (or throw): not a holder.
+    return Number.isSafeInteger(value?.pid) && value.pid > 0 && typeof value.host === "string"
+      ? value
+      : undefined;
   } catch {
-    return undefined; // torn or being written: treat as unknown, i.e. held
+    return undefined; // unreadable or foreign: treated as unknown, i.e. held until it is old
   }
 }
 
@@ -126,6 +166,7 @@ export function acquireSessionLock(sessionDir: string, sessionId: string): () =>
     procStart: procStartOf(process.pid),
   };
   for (let attempt = 0; attempt < 5; attempt++) {
+    assertRegularOrAbsent(path, "lock file");
     if (tryCreate(path, info)) return releaser(path, info);
     const holder = readLock(path);
     // An unreadable lock can only come from another tool or a damaged disk (ours are written
@@ -149,12 +190,9 @@ export function acquireSessionLock(sessionDir: string, sessionId: string): () =>
 /** Removes a dead holder's lock, but only while holding the reclaim marker and only if unchanged. */
 function reclaim(sessionDir: string, path: string, dead: LockInfo | undefined): void {
   const marker = join(sessionDir, LOCK_RECLAIM_FILE);
-  try {
-    const age = Date.now() - fs.statSync(marker).mtimeMs;
-    if (age > STALE_RECLAIM_MS) fs.rmSync(marker, { force: true });
-  } catch {
-    // no marker: the common case
-  }
+  assertRegularOrAbsent(marker, "reclaim marker");
+  // A marker left by a crash mid-reclaim is removed once it is old.
+  if (lockAgeMs(marker) > STALE_RECLAIM_MS) fs.rmSync(marker, { force: true });
   let fd: number;
   try {
     fd = fs.openSync(marker, "wx");
