@@ -54,47 +54,40 @@ export interface JournalScan {
 }
 
 /**
- * Scans journal bytes, folding each valid event into `state` and then calling `visit` with it,
- * in order. Never throws for bad content: it is reported in the scan.
+ * Checks and folds a journal line by line, in file order: what the whole-file scan and the
+ * streaming reader share. Each complete line is decoded, held to `seq` order and the recorder's
+ * bounds, folded into `state` and passed to `visit`; a bad one becomes a problem.
  */
-export function scanJournalBytes(
-  bytes: Uint8Array,
-  visit: (event: MetricEvent, state: SessionState) => void,
-  state: SessionState = createState("", 0),
-): JournalScan {
-  const scan: JournalScan = { events: 0, validBytes: 0, totalBytes: bytes.length, lastSeq: 0, problems: [] };
-  // One decode of the whole file; lines are then substrings (cheap), checked against their crc.
-  const text = utf8.decode(bytes);
-  // Pure ASCII (the usual case): character offsets are byte offsets.
-  const ascii = text.length === bytes.length;
+export class JournalScanner {
+  readonly scan: JournalScan = { events: 0, validBytes: 0, totalBytes: 0, lastSeq: 0, problems: [] };
   /** Problems since the last valid event: their seqAfter is the next valid event's seq. */
-  let open: JournalProblem[] = [];
-  let start = 0;
-  let offset = 0;
-  let line = 0;
-  while (start < text.length) {
-    line++;
-    const newline = text.indexOf("\n", start);
-    if (newline < 0) {
-      scan.tailReason = "torn last line (no newline)";
-      scan.tailLine = line;
-      break;
-    }
-    const length = (ascii ? newline - start : Buffer.byteLength(text.slice(start, newline))) + 1;
-    const decoded = decodeEventAt(text, start, newline);
+  #open: JournalProblem[] = [];
+  #line = 0;
+
+  constructor(
+    readonly state: SessionState,
+    readonly visit: (event: MetricEvent, state: SessionState) => void,
+  ) {}
+
+  /** The line `text[start, end)` (its newline at `end`), `length` bytes with the newline. */
+  line(text: string, start: number, end: number, length: number): void {
+    const scan = this.scan;
+    const line = ++this.#line;
+    const offset = scan.validBytes;
+    const decoded = decodeEventAt(text, start, end);
     let reason: string | undefined;
     if (typeof decoded === "string") reason = decoded;
     else if (scan.events > 0 && decoded.seq <= scan.lastSeq)
       reason = `seq ${decoded.seq} does not follow ${scan.lastSeq}`;
-    else reason = checkEventBounds(state, decoded);
+    else reason = checkEventBounds(this.state, decoded);
     if (reason !== undefined) {
       const problem = { line, offset, length, seqBefore: scan.lastSeq, seqAfter: 0, reason };
       scan.problems.push(problem);
-      open.push(problem);
+      this.#open.push(problem);
     } else {
       const event = decoded as MetricEvent;
-      for (const p of open) p.seqAfter = event.seq;
-      if (open.length === 0 && scan.events > 0 && event.seq !== scan.lastSeq + 1)
+      for (const p of this.#open) p.seqAfter = event.seq;
+      if (this.#open.length === 0 && scan.events > 0 && event.seq !== scan.lastSeq + 1)
         scan.problems.push({
           line,
           offset,
@@ -103,18 +96,53 @@ export function scanJournalBytes(
           seqAfter: event.seq,
           reason: `seq ${scan.lastSeq + 1}–${event.seq - 1} missing`,
         });
-      open = [];
-      reduce(state, event);
-      visit(event, state);
+      this.#open = [];
+      reduce(this.state, event);
+      this.visit(event, this.state);
       scan.events++;
       // A `lost` marker stands for `count` events the writer had to shed: the next seq skips them.
       scan.lastSeq = event.type === "lost" ? event.seq + event.count - 1 : event.seq;
     }
-    offset += length;
-    start = newline + 1;
-    scan.validBytes = offset;
+    scan.validBytes = offset + length;
   }
-  return scan;
+
+  /** The file ended `totalBytes` in, after bytes without a newline (if any): a torn last line. */
+  end(totalBytes: number): JournalScan {
+    this.scan.totalBytes = totalBytes;
+    if (totalBytes > this.scan.validBytes) {
+      this.scan.tailReason = "torn last line (no newline)";
+      this.scan.tailLine = this.#line + 1;
+    }
+    return this.scan;
+  }
+}
+
+/**
+ * Scans journal bytes, folding each valid event into `state` and then calling `visit` with it,
+ * in order. Never throws for bad content: it is reported in the scan.
+ */
+export function scanJournalBytes(
+  bytes: Uint8Array,
+  visit: (event: MetricEvent, state: SessionState) => void,
+  state: SessionState = createState("", 0),
+): JournalScan {
+  const scanner = new JournalScanner(state, visit);
+  // One decode of the whole file; lines are then substrings (cheap), checked against their crc.
+  const text = utf8.decode(bytes);
+  scanLines(scanner, text, text.length === bytes.length);
+  return scanner.end(bytes.length);
+}
+
+/** Feeds every complete line of `text` to `scanner`; `ascii`: character offsets are byte offsets. */
+export function scanLines(scanner: JournalScanner, text: string, ascii: boolean): void {
+  let start = 0;
+  for (;;) {
+    const newline = text.indexOf("\n", start);
+    if (newline < 0) return;
+    const length = (ascii ? newline - start : Buffer.byteLength(text.slice(start, newline))) + 1;
+    scanner.line(text, start, newline, length);
+    start = newline + 1;
+  }
 }
 
 const utf8 = new TextDecoder();

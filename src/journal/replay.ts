@@ -13,6 +13,7 @@ import { snapshotTurns } from "../core/turns.ts";
 import type { SessionMetrics, TurnMetrics } from "../core/types.ts";
 import { consoleLogger, type Logger } from "../logger.ts";
 import { describeProblems, type JournalScan, scanJournal } from "./reader.ts";
+import { streamJournal } from "./stream-reader.ts";
 
 export interface ReplayOptions {
   /** Where bad lines and gaps are reported. Default: console. */
@@ -37,13 +38,31 @@ export function replaySession(
   return scan.events === 0 ? null : { state, scan };
 }
 
+/**
+ * {@link replaySession} as a stream: the journal is read in chunks, yielding to the event loop
+ * between them, in memory bounded by what the fold keeps (never the whole file).
+ */
+export async function streamSession(
+  sessionsDir: string,
+  sessionId: string,
+  visit?: (event: MetricEvent) => void,
+  options: ReplayOptions = {},
+): Promise<{ state: SessionState; scan: JournalScan } | null> {
+  assertSessionId(sessionId);
+  const state = createState(sessionId, 0);
+  const path = journalPath(sessionsDir, sessionId);
+  const scan = await streamJournal(path, (event) => visit?.(event), state);
+  if (scan.problems.length > 0) (options.logger ?? consoleLogger).warn(describeProblems(path, scan.problems));
+  return scan.events === 0 ? null : { state, scan };
+}
+
 /** The session document the journal folds to (what METRICS.json holds after a clean flush). */
 export async function replayMetrics(
   sessionsDir: string,
   sessionId: string,
   options?: ReplayOptions,
 ): Promise<SessionMetrics | null> {
-  const replayed = replaySession(sessionsDir, sessionId, undefined, options);
+  const replayed = await streamSession(sessionsDir, sessionId, undefined, options);
   return replayed === null ? null : snapshotState(replayed.state);
 }
 
@@ -56,7 +75,7 @@ export async function loadTurns(
   sessionId: string,
   options?: ReplayOptions,
 ): Promise<TurnMetrics[]> {
-  const replayed = replaySession(sessionsDir, sessionId, undefined, options);
+  const replayed = await streamSession(sessionsDir, sessionId, undefined, options);
   return replayed === null ? [] : snapshotTurns(replayed.state.turns);
 }
 
@@ -98,7 +117,7 @@ export async function sessionRuns(
       turns: snapshotTurns(state.turns),
     });
   };
-  replaySession(
+  await streamSession(
     sessionsDir,
     sessionId,
     (event) => {

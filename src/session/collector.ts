@@ -6,7 +6,7 @@
  * off the record*() path; `flush()` writes METRICS.json.
  */
 import type { AggregateOptions, MetricsAggregate } from "../aggregate/aggregate.ts";
-import { aggregateJournal } from "../aggregate/session.ts";
+import { aggregateJournal, aggregateJournalSync } from "../aggregate/session.ts";
 import { encodeMetrics } from "../core/go-document.ts";
 import type { InvocationMetric } from "../core/invocation.ts";
 import { assertSessionId } from "../core/session-id.ts";
@@ -15,8 +15,8 @@ import type { RecordDetails, SessionMetrics, TurnMetrics, Usage } from "../core/
 import { typeName } from "../core/validate.ts";
 import { MetricsError, ParseError, SchemaError, ValidationError } from "../errors.ts";
 import { load } from "../fs/metrics-file.ts";
-import type { Durability } from "../journal/writer.ts";
-import { consoleLogger } from "../logger.ts";
+import type { Durability, JournalWriter } from "../journal/writer.ts";
+import { consoleLogger, type Logger } from "../logger.ts";
 import { checkedClock } from "./clock.ts";
 import {
   type EventListener,
@@ -98,6 +98,7 @@ export class Collector implements AsyncDisposable {
   #stopping: Promise<void> | undefined;
   #closePorts: (() => void)[] = [];
   #clockFallbacks = 0;
+  readonly #logger: Logger;
 
   /** Creates a collector for a fresh run of the session (see {@link Collector.open} to resume). */
   constructor(options: CollectorOptions, resumeFrom?: ResumeFrom) {
@@ -105,6 +106,7 @@ export class Collector implements AsyncDisposable {
       throw new ValidationError(`new Collector(options) needs an options object, got ${typeName(options)}`);
     assertSessionId(options.sessionId);
     const logger = options.logger ?? consoleLogger;
+    this.#logger = logger;
     const clock =
       options.now === undefined
         ? Date.now
@@ -292,17 +294,32 @@ export class Collector implements AsyncDisposable {
 
   /**
    * Invocation analytics of this session (invocations, tool calls and LLM interactions with their
-   * details), folded from the journal so memory stays bounded while recording.
+   * details), folded from the journal as a stream: the event loop runs between chunks and memory
+   * holds only distinct keys and duration lists, whatever the session's size.
+   * @throws MetricsError when the collector keeps no journal (`journal: false`)
+   */
+  async aggregate(options?: AggregateOptions): Promise<MetricsAggregate> {
+    this.#journalForAnalytics().writeQueued();
+    return aggregateJournal(this.sessionsDir, this.sessionId, { logger: this.#logger, ...options });
+  }
+
+  /**
+   * {@link aggregate} synchronously, in one pass that blocks the event loop (about 5 s for a
+   * 1M-event journal): for small sessions; prefer `await aggregate()`.
    * @throws MetricsError when the collector keeps no journal (`journal: false`)
    */
   computeAggregate(options?: AggregateOptions): MetricsAggregate {
+    this.#journalForAnalytics().writeQueued();
+    return aggregateJournalSync(this.sessionsDir, this.sessionId, { logger: this.#logger, ...options });
+  }
+
+  #journalForAnalytics(): JournalWriter {
     const journal = this.#folder?.journal;
     if (journal === undefined)
       throw new MetricsError(
         `[aggregate] session ${this.sessionId} keeps no journal (journal: false or disabled); analytics read the journal. Use InvocationMetricsCollector, or keep the journal on`,
       );
-    journal.writeQueued();
-    return aggregateJournal(this.sessionsDir, this.sessionId, options);
+    return journal;
   }
 
   /**
