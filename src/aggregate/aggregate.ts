@@ -37,9 +37,9 @@ export interface MetricsAggregate {
   invocationsByPhase: Record<string, number>;
   /** Records with `attempt > 1`. */
   totalRetries: number;
-  /** Every agent seen, with 0 when it never retried (same keys as `invocationsByAgent`). */
+  /** Retries per agent: only agents that had retries (the proposal's collector has no zero entries). */
   retriesByAgent: Record<string, number>;
-  /** Every phase seen, with 0 when nothing in it was retried. */
+  /** Retries per phase: only phases in which something was retried. */
   retriesByPhase: Record<string, number>;
   /** Retries whose previous attempt (same id, `attempt − 1`) failed with an `errorClass`. */
   infraRetries: number;
@@ -175,8 +175,8 @@ export function createAggregator(options?: AggregateOptions): Aggregator {
       invocationsByAgent: mapValues(agents, (a) => a.invocations),
       invocationsByPhase: mapValues(phases, (p) => p.invocations),
       totalRetries: retries.length,
-      retriesByAgent: mapValues(agents, (a) => a.retries),
-      retriesByPhase: mapValues(phases, (p) => p.retries),
+      retriesByAgent: mapNonZero(agents, (a) => a.retries),
+      retriesByPhase: mapNonZero(phases, (p) => p.retries),
       infraRetries,
       totalTokens: totals.tokens,
       totalCost: totals.cost,
@@ -244,6 +244,15 @@ const newAttemptMap = (): Map<number, AttemptOutcome> => new Map();
  * A plain object from a Map. `Object.fromEntries` defines own data properties, so a key like
  * `__proto__` becomes an ordinary key instead of reaching the prototype through the setter.
  */
+function mapNonZero<V>(map: ReadonlyMap<string, V>, pick: (value: V) => number): Record<string, number> {
+  const entries: [string, number][] = [];
+  for (const [key, value] of map) {
+    const n = pick(value);
+    if (n !== 0) entries.push([key, n]);
+  }
+  return Object.fromEntries(entries);
+}
+
 function mapValues<V, R>(map: ReadonlyMap<string, V>, pick: (value: V) => R): Record<string, R> {
   const entries: [string, R][] = [];
   for (const [key, value] of map) entries.push([key, pick(value)]);

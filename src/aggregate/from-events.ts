@@ -4,7 +4,8 @@
  *
  * Conventions for events that are not invocations (the event carries less than a metric):
  * - a tool call or LLM interaction is recorded when it ends, at the event's `ts`;
- * - `agent` defaults to `"unknown"`; tool calls have no phase and go to phase {@link TOOLS_PHASE};
+ * - `agent` defaults to `"unknown"`; a tool call belongs to the phase current when it was recorded
+ *   (the event's `phase`: the last `recordPhaseTransition`), and to {@link UNKNOWN_PHASE} before any;
  * - `invocationId` is `details.taskId` when given — so the attempts of one task line up as retries
  *   of each other — and otherwise `tool:<seq>` / `llm:<seq>`, unique in the session;
  * - `exitCode` is 0 on success and 1 on failure, and `outputParsed` mirrors `success` (there is no
@@ -18,8 +19,8 @@ import {
   type MetricsAggregate,
 } from "./aggregate.ts";
 
-/** The phase given to tool-call records, whose events carry no phase. */
-export const TOOLS_PHASE = "tools";
+/** The phase of tool-call records made before any phase transition. */
+export const UNKNOWN_PHASE = "unknown";
 /** The agent of records whose event names none. */
 export const UNKNOWN_AGENT = "unknown";
 
@@ -39,7 +40,7 @@ export function eventToRecord(event: MetricEvent): AnalyticsRecord | undefined {
       return {
         invocationId: d?.taskId ?? `tool:${event.seq}`,
         agent: d?.agent ?? UNKNOWN_AGENT,
-        phase: TOOLS_PHASE,
+        phase: event.phase ?? UNKNOWN_PHASE,
         durationMs: event.durationMs,
         tokens: 0,
         cost: 0,

@@ -18,6 +18,7 @@ import {
   checkText,
   isTimestamp,
   llmTotalsOverflow,
+  MAX_ID_BYTES,
   MAX_SAFE,
   normalizeUsage,
   overflows,
@@ -56,7 +57,7 @@ const details: Check = (d, field) => {
   return (
     optional(name)(d.agent, `${field}.agent`) ??
     optional(name)(d.model, `${field}.model`) ??
-    optional(name)(d.taskId, `${field}.taskId`) ??
+    optional((v, f) => checkName(v, f, MAX_ID_BYTES))(d.taskId, `${field}.taskId`) ??
     optional(name)(d.errorClass, `${field}.errorClass`) ??
     optional((v, f) => (isCount(v) && v >= 1 ? undefined : `${f} must be a whole number ≥ 1`))(
       d.attempt,
@@ -124,6 +125,7 @@ const BODY: Record<string, (e: Record<string, unknown>) => string | undefined> =
     name(e.name, "name") ??
     bool(e.success, "success") ??
     count(e.durationMs, "durationMs") ??
+    optional(name)(e.phase, "phase") ??
     optional(details)(e.details, "details"),
   llm: (e) =>
     name(e.phase, "phase") ??

@@ -90,7 +90,15 @@ export type EventBody =
   | { type: "session_start"; sessionId: string; startedAt: number }
   /** The session continues from a METRICS.json that had no journal: replay takes it whole. */
   | { type: "restore"; metrics: SessionMetrics }
-  | { type: "tool_call"; name: string; success: boolean; durationMs: number; details?: EventDetails }
+  | {
+      type: "tool_call";
+      name: string;
+      success: boolean;
+      durationMs: number;
+      /** The phase current when it was recorded (the last `phase_transition`), if any. */
+      phase?: string;
+      details?: EventDetails;
+    }
   | {
       type: "llm";
       phase: string;
@@ -181,6 +189,7 @@ export function reduce(state: SessionState, event: MetricEvent): SessionState {
       break;
     default:
       applyPhaseCount(state, event.phase, PHASE_COUNTERS[event.type], ts);
+      if (event.type === "phase_transition") state.currentPhase = event.phase;
   }
   return state;
 }

@@ -7,7 +7,7 @@ import type { z } from "zod";
 import { describeValue, ValidationError } from "../errors.ts";
 import type { InvocationRecord } from "./events.ts";
 import { lazySchema, type ZodNamespace } from "./lazy-zod.ts";
-import { MAX_NAME_BYTES, typeName, utf8Length } from "./validate.ts";
+import { MAX_ID_BYTES, MAX_NAME_BYTES, typeName, utf8Length } from "./validate.ts";
 
 /**
  * The file name of `InvocationMetricsCollector` inside its `metricsDir` (here, not in
@@ -39,16 +39,22 @@ function nullAsAbsent(value: unknown): unknown {
 }
 
 function buildSchema(z: ZodNamespace) {
-  /** Ids and names: non-empty, well-formed UTF-16, at most 256 bytes of UTF-8. */
-  const name = z.string({ error: "must be a string" }).check((ctx) => {
-    const value = ctx.value;
-    let reason: string | undefined;
-    if (value.length === 0) reason = "must not be empty";
-    else if (utf8Length(value) > MAX_NAME_BYTES)
-      reason = `is ${utf8Length(value)} bytes of UTF-8; the limit is ${MAX_NAME_BYTES}`;
-    else if (!value.isWellFormed()) reason = "must not contain a lone UTF-16 surrogate";
-    if (reason !== undefined) ctx.issues.push({ code: "custom", message: reason, input: value });
-  });
+  /** Non-empty, well-formed UTF-16 without NUL, at most `limit` bytes of UTF-8. */
+  const text = (limit: number) =>
+    z.string({ error: "must be a string" }).check((ctx) => {
+      const value = ctx.value;
+      let reason: string | undefined;
+      if (value.length === 0) reason = "must not be empty";
+      else if (utf8Length(value) > limit)
+        reason = `is ${utf8Length(value)} bytes of UTF-8; the limit is ${limit}`;
+      else if (!value.isWellFormed()) reason = "must not contain a lone UTF-16 surrogate";
+      else if (value.includes("\0")) reason = "must not contain a NUL character";
+      if (reason !== undefined) ctx.issues.push({ code: "custom", message: reason, input: value });
+    });
+  /** Names used as group keys (agent, phase, model, tier, error class): 256 bytes. */
+  const name = text(MAX_NAME_BYTES);
+  /** Ids (invocation, task): 4 KiB, as the proposal's collector accepts. */
+  const id = text(MAX_ID_BYTES);
 
   /** Token counts and milliseconds: whole numbers a double holds exactly. */
   // (`.int()` in zod 4 also bounds the value to ±(2^53−1).)
@@ -65,13 +71,13 @@ function buildSchema(z: ZodNamespace) {
 
   return z.object(
     {
-      invocationId: name,
+      invocationId: id,
       agent: name,
       /** A number in the proposal; a name (`"execute"`) for Collector sessions. */
       phase: z.union([z.number(), name], {
         error: `must be a finite number or a non-empty string of at most ${MAX_NAME_BYTES} UTF-8 bytes`,
       }),
-      taskId: name.optional(),
+      taskId: id.optional(),
       durationMs: count,
       tokens: count,
       inputTokens: count.optional(),

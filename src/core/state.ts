@@ -73,6 +73,8 @@ export interface SessionState {
   readonly turns: Map<string, TurnEntry>;
   droppedRecords: number;
   readonly unpricedModels: Set<string>;
+  /** The phase of the last `phase_transition` of this run (tool calls are attributed to it). */
+  currentPhase: string | undefined;
 }
 
 export function createState(sessionId: string, startedAt: Timestamp): SessionState {
@@ -87,6 +89,7 @@ export function createState(sessionId: string, startedAt: Timestamp): SessionSta
     turns: new Map(),
     droppedRecords: 0,
     unpricedModels: new Set(),
+    currentPhase: undefined,
   };
 }
 
@@ -298,6 +301,7 @@ export function resetState(state: SessionState, startedAt: Timestamp): void {
   state.turns.clear();
   state.droppedRecords = 0;
   state.unpricedModels.clear();
+  state.currentPhase = undefined;
 }
 
 /** The inverse of {@link snapshotState}: state that continues from a loaded document. */

@@ -10,6 +10,8 @@ import type { RecordDetails, Usage } from "./types.ts";
 
 export const MAX_SAFE = Number.MAX_SAFE_INTEGER;
 export const MAX_NAME_BYTES = 256;
+/** Ids that are not group keys (an invocation's, a task's) may be longer than names. */
+export const MAX_ID_BYTES = 4096;
 
 /** 0000-01-01T00:00:00.000Z and 9999-12-31T23:59:59.999Z: the instants RFC 3339 can write. */
 export const MIN_TS = Date.parse("0000-01-01T00:00:00.000Z");
@@ -38,12 +40,12 @@ export function utf8Length(s: string): number {
  * Names of tools, phases, strategies, agents: non-empty, well-formed, no NUL (neither store can
  * hold one), at most 256 UTF-8 bytes.
  */
-export function checkName(value: unknown, what: string): string | undefined {
+export function checkName(value: unknown, what: string, limit = MAX_NAME_BYTES): string | undefined {
   if (typeof value !== "string") return `${what} must be a string, got ${typeName(value)}`;
   if (value.length === 0) return `${what} must not be empty`;
   // Each UTF-16 unit is at most 3 UTF-8 bytes, so short names skip the byte count.
-  if (value.length > MAX_NAME_BYTES / 3 && utf8Length(value) > MAX_NAME_BYTES)
-    return `${what} is ${utf8Length(value)} bytes of UTF-8; the limit is ${MAX_NAME_BYTES}`;
+  if (value.length > limit / 3 && utf8Length(value) > limit)
+    return `${what} is ${utf8Length(value)} bytes of UTF-8; the limit is ${limit}`;
   if (!value.isWellFormed()) return `${what} contains a lone UTF-16 surrogate`;
   if (value.includes("\0")) return `${what} contains a NUL character`;
   return undefined;
@@ -138,7 +140,7 @@ export function normalizeDetails(details: unknown): EventDetails | string {
   for (const key of ["agent", "taskId", "model", "errorClass"] as const) {
     const value = d[key];
     if (value === undefined) continue;
-    const bad = checkName(value, `details.${key}`);
+    const bad = checkName(value, `details.${key}`, key === "taskId" ? MAX_ID_BYTES : MAX_NAME_BYTES);
     if (bad !== undefined) return bad;
     out[key] = value;
   }

@@ -39,6 +39,11 @@ export interface RecorderOptions {
   /** Called with each dropped record's error (non-strict mode). */
   onDropped?: (error: ValidationError) => void;
   /**
+   * The session's default agent: LLM calls recorded without `details.agent` are attributed to it
+   * (in the event, so aggregates, reports and exports agree). Default: none.
+   */
+  agent?: string;
+  /**
    * Where the first drop of each kind is reported (later ones are only counted), and, for a
    * `Collector`, journal recovery and write failures. Default: console.
    */
@@ -79,6 +84,7 @@ export class Recorder {
   readonly #onDropped: ((error: ValidationError) => void) | undefined;
   readonly #prices: PriceTable | undefined;
   readonly #logger: Logger;
+  readonly #agent: string | undefined;
   /** Kinds of drop already reported (bounded: past the cap, drops are only counted). */
   readonly #reported = new Set<string>();
   #journal: { append(event: MetricEvent): void } | undefined;
@@ -103,6 +109,9 @@ export class Recorder {
     this.#onDropped = options.onDropped;
     this.#prices = options.prices;
     this.#logger = options.logger ?? consoleLogger;
+    const badAgent = options.agent === undefined ? undefined : checkName(options.agent, "agent");
+    if (badAgent !== undefined) throw new ValidationError(`[options] ${badAgent}`);
+    this.#agent = options.agent;
     this.#clock = parts.clock ?? Date.now;
     this.#journal = parts.journal;
     this.#listeners = parts.listeners ?? [];
@@ -136,6 +145,8 @@ export class Recorder {
       if (bad !== undefined) return this.#reject(method, bad);
     }
     const event: EventBody = { type: "tool_call", name, success, durationMs: ms };
+    const phase = this.#state.currentPhase;
+    if (phase !== undefined) event.phase = phase;
     if (details !== undefined) {
       const normalized = normalizeDetails(details);
       if (typeof normalized === "string") return this.#reject(method, normalized);
@@ -425,6 +436,8 @@ export class Recorder {
       if (typeof d === "string") return this.#reject(method, d);
       eventDetails = d;
     }
+    if (this.#agent !== undefined && eventDetails?.agent === undefined)
+      eventDetails = { ...eventDetails, agent: this.#agent };
     const ts = this.#now();
     let unpriced: string | undefined;
     if (cost === undefined) {

@@ -74,7 +74,7 @@ function encodeEventInto(rows: EventRow[], sessionId: string, event: MetricEvent
   const start = rows.length;
   const row = baseRow(sessionId, event, json ?? eventJson(event));
   flatten(row, event);
-  if (columnsHoldEverything(event)) ROWS_HELD_BY_COLUMNS.add(row);
+  row.heldByColumns = columnsHoldEverything(event);
   rows.push(row);
   if (event.type === "restore") expandRestore(rows, row, event.metrics);
   for (let i = start; i < rows.length; i++) {
@@ -83,15 +83,17 @@ function encodeEventInto(rows: EventRow[], sessionId: string, event: MetricEvent
   }
 }
 
-/**
- * Rows whose analytic columns hold every field of their event, so that the event could be
- * written back from them exactly: only these may be stored without their JSON (`storedData`).
- * An event with anything more (attributes, a task id, a prompt hash, an invocation, a turn) keeps
- * its JSON, so the database never loses what the journal had.
- */
-export const ROWS_HELD_BY_COLUMNS = new WeakSet<EventRow>();
-
-const TOOL_CALL_KEYS = new Set(["v", "seq", "ts", "type", "name", "success", "durationMs", "details"]);
+const TOOL_CALL_KEYS = new Set([
+  "v",
+  "seq",
+  "ts",
+  "type",
+  "name",
+  "success",
+  "durationMs",
+  "phase",
+  "details",
+]);
 const LLM_KEYS = new Set(["v", "seq", "ts", "type", "phase", "usage", "cost", "details"]);
 const USAGE_KEYS = new Set([
   "promptTokens",
@@ -111,6 +113,12 @@ function keysWithin(value: object, allowed: ReadonlySet<string>): boolean {
   return true;
 }
 
+/**
+ * Whether the analytic columns hold every field of the event, so that it could be written back
+ * from them exactly: only such rows may be stored without their JSON (`storedData`). An event
+ * with anything more (attributes, a task id, a prompt hash, an invocation, a turn) keeps its
+ * JSON, so the database never loses what the journal had.
+ */
 function columnsHoldEverything(event: MetricEvent): boolean {
   switch (event.type) {
     case "tool_call":
@@ -169,6 +177,7 @@ function baseRow(sessionId: string, event: MetricEvent, data: string): EventRow 
     costNanos: null,
     errorClass: null,
     data,
+    heldByColumns: false,
   };
 }
 
@@ -197,6 +206,7 @@ function flatten(row: EventRow, event: MetricEvent): void {
     case "tool_call":
       applyDetails(row, event.details);
       row.tool = event.name;
+      row.phase = event.phase ?? null;
       row.success = event.success;
       row.durationMs = event.durationMs;
       row.calls = 1;

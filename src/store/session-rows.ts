@@ -3,7 +3,6 @@
  * merge of several upserts of one session within a batch.
  */
 import { type SQL, sql } from "drizzle-orm";
-import { ROWS_HELD_BY_COLUMNS } from "./encode.ts";
 import type { EventRow, SessionUpsert, StoreDialect } from "./types.ts";
 
 /** The `set` of a session upsert: newer information wins (see `SessionUpsert`). */
@@ -74,14 +73,14 @@ export function documentCoverage(list: readonly SessionUpsert[]): Coverage {
 
 /**
  * A row's `data` as stored. An event that the session document written in the same transaction
- * already reflects, and whose every field the analytic columns hold (`ROWS_HELD_BY_COLUMNS`), is
+ * already reflects, and whose every field the analytic columns hold (`heldByColumns`), is
  * stored without it: `getSession` reads only events after the stored document's `seq`, which
  * never goes back, and the columns say all the JSON would. An event with more (attributes, a task
  * id, a prompt hash, ...) keeps its JSON. A third of an ingest's rows by size, a sixth of SQLite's
  * and more of PostgreSQL's write time.
  */
 export function storedData(row: EventRow, coverage: Coverage): string | null {
-  if (row.data === null || coverage.size === 0 || !ROWS_HELD_BY_COLUMNS.has(row)) return row.data;
+  if (row.data === null || coverage.size === 0 || !row.heldByColumns) return row.data;
   const upTo = coverage.get(row.sessionId);
   return upTo !== undefined && row.seq <= upTo ? null : row.data;
 }

@@ -34,6 +34,11 @@ export interface EventRow {
   costNanos: number | null;
   errorClass: string | null;
   data: string | null;
+  /**
+   * Whether the analytic columns hold every field of the event, so that `data` may be left out
+   * once a stored document reflects it (see `storedData`). Not a column.
+   */
+  heldByColumns: boolean;
 }
 
 /** Column order of bulk inserts (keys of {@link EventRow}). */

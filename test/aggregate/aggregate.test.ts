@@ -119,8 +119,8 @@ const EXPECTED: MetricsAggregate = {
   invocationsByAgent: { planner: 1, coder: 6, reviewer: 1 },
   invocationsByPhase: { "1": 1, "2": 4, tools: 2, "3": 1 },
   totalRetries: 2,
-  retriesByAgent: { planner: 0, coder: 2, reviewer: 0 },
-  retriesByPhase: { "1": 0, "2": 2, tools: 0, "3": 0 },
+  retriesByAgent: { coder: 2 },
+  retriesByPhase: { "2": 2 },
   infraRetries: 1, // R3 (R2 failed with "timeout"); R5's previous attempt failed without an errorClass
   totalTokens: 7050,
   totalCost: 3.375,

@@ -24,7 +24,7 @@ describe("eventToRecord", () => {
     expect(eventToRecord(event({ type: "invocation", metric: m }))).toBe(m);
   });
 
-  test("turns a bare tool call into a tools-phase record that started durationMs before it was recorded", () => {
+  test("turns a bare tool call (before any phase) into an unknown-phase record that started durationMs before it was recorded", () => {
     const e = {
       v: 1,
       seq: 7,
@@ -37,7 +37,7 @@ describe("eventToRecord", () => {
     expect(eventToRecord(e)).toStrictEqual({
       invocationId: "tool:7",
       agent: "unknown",
-      phase: "tools",
+      phase: "unknown",
       durationMs: 1_200,
       tokens: 0,
       cost: 0,
@@ -189,6 +189,38 @@ describe("eventToRecord", () => {
   });
 });
 
+test("a tool call belongs to the phase current when it was recorded, an LLM call without an agent to the session's default agent", async () => {
+  const { mkdtempSync, rmSync } = await import("node:fs");
+  const { tmpdir } = await import("node:os");
+  const { join } = await import("node:path");
+  const { Collector, aggregateJournal } = await import("../../src/index.ts");
+  const { MemoryLogger } = await import("../journal/helpers.ts");
+  const dir = mkdtempSync(join(tmpdir(), "sm-phase-"));
+  try {
+    const c = new Collector({
+      sessionId: "p",
+      sessionsDir: dir,
+      agent: "planner",
+      logger: new MemoryLogger(),
+    });
+    c.recordToolCall("Read", true, 1);
+    c.recordPhaseTransition("plan");
+    c.recordToolCall("Read", true, 2);
+    c.recordToolCall("Grep", true, 3);
+    c.recordPhaseTransition("execute");
+    c.recordToolCall("Edit", false, 4);
+    c.recordLLMInteraction("execute", { promptTokens: 10, completionTokens: 2 }, 0.5);
+    c.recordLLMInteraction("execute", { promptTokens: 1, completionTokens: 1 }, 0.25, { agent: "coder" });
+    await c.stop();
+    const a = await aggregateJournal(dir, "p");
+    expect(a.invocationsByPhase).toEqual({ unknown: 1, plan: 2, execute: 3 });
+    expect(a.invocationsByAgent).toEqual({ unknown: 4, planner: 1, coder: 1 });
+    expect(a.costByAgent).toEqual({ unknown: 0, planner: 0.5, coder: 0.25 });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 describe("aggregateEvents", () => {
   test("aggregates a mixed session: invocations, tool calls and LLM calls, other events skipped", () => {
     const events: MetricEvent[] = [
@@ -232,7 +264,7 @@ describe("aggregateEvents", () => {
     expect(result).toMatchObject({
       totalInvocations: 3,
       invocationsByAgent: { coder: 3 },
-      invocationsByPhase: { "1": 1, execute: 1, tools: 1 },
+      invocationsByPhase: { "1": 1, execute: 1, unknown: 1 },
       totalRetries: 1,
       infraRetries: 1,
       escalationCount: 0,

@@ -153,3 +153,18 @@ describe("parseInvocationMetric", () => {
     expect(back).toStrictEqual(FULL);
   });
 });
+
+test("invocationId and taskId accept up to 4 KiB; names used as group keys keep their 256-byte limit", () => {
+  const base = FULL;
+  const id = "i".repeat(4096);
+  expect(parseInvocationMetric({ ...base, invocationId: id, taskId: id }).invocationId).toBe(id);
+  expect(() => parseInvocationMetric({ ...base, invocationId: `${id}x` })).toThrow(
+    "invocationId is 4097 bytes of UTF-8; the limit is 4096",
+  );
+  expect(() => parseInvocationMetric({ ...base, agent: "a".repeat(257) })).toThrow(
+    "agent is 257 bytes of UTF-8; the limit is 256",
+  );
+  expect(() => parseInvocationMetric({ ...base, taskId: "t\0" })).toThrow(
+    "taskId must not contain a NUL character",
+  );
+});
