@@ -43,7 +43,8 @@ export function quote(s: string): string {
 export function encodeEventFields(event: MetricEvent): string {
   switch (event.type) {
     case "tool_call": {
-      const fields = toolCallFields(event.seq, event.ts, quote(event.name), event.success, event.durationMs);
+      let fields = toolCallFields(event.seq, event.ts, quote(event.name), event.success, event.durationMs);
+      if (event.phase !== undefined) fields += `,"phase":${quote(event.phase)}`;
       return event.details === undefined ? fields : `${fields},"details":${JSON.stringify(event.details)}`;
     }
     case "phase_transition":
