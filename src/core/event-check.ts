@@ -6,7 +6,7 @@
  * `checkEventBounds`, so replay admits exactly what the recorder could have written.
  */
 import type { MetricEvent } from "./events.ts";
-import { isPhaseCountType, PHASE_COUNTERS } from "./events.ts";
+import { isPhaseCountEvent, isPhaseCountType, PHASE_COUNTERS } from "./events.ts";
 import { parseInvocationMetric } from "./invocation.ts";
 import { sessionMetricsSchema } from "./metrics-schema.ts";
 import { assertSessionId } from "./session-id.ts";
@@ -203,20 +203,12 @@ export function checkEventBounds(state: SessionState, event: MetricEvent): strin
         : undefined;
     case "dropped":
       return state.droppedRecords >= MAX_SAFE ? "dropped_records is at 2^53−1" : undefined;
-    case "phase_transition":
-    case "heal_trigger":
-    case "heal_success":
-    case "heal_fail":
-    case "heal_loop":
-    case "bisect_trigger":
-    case "bisect_success":
-    case "bisect_fail": {
+    default: {
+      if (!isPhaseCountEvent(event)) return undefined;
       const entry = state.phases.get(event.phase);
       return entry !== undefined && entry[PHASE_COUNTERS[event.type]] >= MAX_SAFE
         ? `phase ${JSON.stringify(event.phase)} counter is at 2^53−1`
         : undefined;
     }
-    default:
-      return undefined;
   }
 }

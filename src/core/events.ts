@@ -133,6 +133,14 @@ export type MetricEvent = EventBody & { v: 1; seq: number; ts: number };
 
 export type EventType = EventBody["type"];
 
+/** A phase counter event (`phase_transition`, `heal_trigger`, ...). */
+export type PhaseCountEvent = Extract<MetricEvent, { type: PhaseCountType }>;
+
+/** Whether `event` is one of the phase counter events. */
+export function isPhaseCountEvent(event: MetricEvent): event is PhaseCountEvent {
+  return isPhaseCountType(event.type);
+}
+
 /** Folds one event into the state. Pure apart from mutating `state`; never throws for a valid event. */
 export function reduce(state: SessionState, event: MetricEvent): SessionState {
   const ts = event.ts;

@@ -5,7 +5,7 @@
  * and a flip inside the crc digits themselves makes it mismatch too.
  */
 import { checkEventContent } from "../core/event-check.ts";
-import type { MetricEvent, PhaseCountType } from "../core/events.ts";
+import { isPhaseCountEvent, type MetricEvent, type PhaseCountType } from "../core/events.ts";
 
 const CRC_PREFIX = ',"crc":"';
 /** `,"crc":"` + 8 hex digits + `"}` */
@@ -47,16 +47,9 @@ export function encodeEventFields(event: MetricEvent): string {
       if (event.phase !== undefined) fields += `,"phase":${quote(event.phase)}`;
       return event.details === undefined ? fields : `${fields},"details":${JSON.stringify(event.details)}`;
     }
-    case "phase_transition":
-    case "heal_trigger":
-    case "heal_success":
-    case "heal_fail":
-    case "heal_loop":
-    case "bisect_trigger":
-    case "bisect_success":
-    case "bisect_fail":
-      return phaseCountFields(event.type, event.seq, event.ts, quote(event.phase));
     default: {
+      if (isPhaseCountEvent(event))
+        return phaseCountFields(event.type, event.seq, event.ts, quote(event.phase));
       const head = `{"v":1,"seq":${event.seq},"ts":${tsText(event.ts)},"type":"${event.type}"`;
       const { v: _v, seq: _s, ts: _t, type: _type, ...body } = event;
       if (event.type === "llm" && Object.is(event.cost, -0)) (body as { cost: unknown }).cost = "-0";
