@@ -144,7 +144,8 @@ const BODY: Record<string, (e: Record<string, unknown>) => string | undefined> =
   turn_end: (e) => name(e.turnId, "turnId") ?? ms(e.durationMs, "durationMs"),
   step_end: (e) => step(e.step, "step"),
   lost: (e) =>
-    isCount(e.count) && e.count >= 1 && (e.seq as number) + e.count - 1 <= MAX_SAFE
+    // Compared without adding, which could round past 2^53−1 and pass.
+    isCount(e.count) && e.count >= 1 && e.count <= MAX_SAFE - (e.seq as number) + 1
       ? undefined
       : "count must be a whole number ≥ 1 that keeps seq within 2^53−1",
   dropped: (e) => text(e.method, "method") ?? text(e.reason, "reason"),

@@ -176,7 +176,7 @@ export function checkAttributes(value: unknown): Record<string, string | number 
     return `details.attributes must be an object, got ${typeName(value)}`;
   const out: Record<string, string | number | boolean> = {};
   for (const [key, v] of Object.entries(value)) {
-    const badKey = checkName(key, `key details.attributes.${key}`);
+    const badKey = checkName(key, `key details.attributes.${JSON.stringify(key).slice(1, -1)}`);
     if (badKey !== undefined) return badKey;
     if (!(typeof v === "string" || typeof v === "boolean" || (typeof v === "number" && Number.isFinite(v))))
       return `details.attributes.${key} must be a string, a finite number or a boolean, got ${typeName(v)}`;

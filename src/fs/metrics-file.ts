@@ -2,6 +2,8 @@
  * `METRICS.json` on disk: `load` and `save`, Go-compatible, as the Go `Save`/`Load` pair.
  * A missing file is "nothing" (`null`); anything else that goes wrong is a typed error.
  */
+
+import { constants as fsConstants } from "node:fs";
 import type { FileHandle } from "node:fs/promises";
 import * as fsp from "node:fs/promises";
 import { decodeMetrics, encodeMetrics, parseJson } from "../core/go-document.ts";
@@ -39,23 +41,30 @@ export async function load(sessionsDir: string, sessionId: string): Promise<Sess
 export async function readTextLimited(path: string, limit: number): Promise<string | null> {
   let handle: FileHandle;
   try {
-    handle = await fsp.open(path, "r");
+    // Never through a symbolic link, and never waiting on a planted FIFO.
+    const { O_NOFOLLOW, O_NONBLOCK, O_RDONLY } = fsConstants;
+    handle = await fsp.open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK);
   } catch (error) {
     const code = errnoCode(error);
     if (code === "ENOENT" || code === "ENOTDIR") return null;
-    throw new StorageError(`[load] could not open ${path}: ${(error as Error).message}`, {
-      cause: error,
-      path,
-    });
+    const why =
+      code === "ELOOP" ? "it is a symbolic link, which is never followed" : (error as Error).message;
+    throw new StorageError(`[load] could not open ${path}: ${why}`, { cause: error, code, path });
   }
   try {
-    const { size } = await handle.stat();
+    const stat = await handle.stat();
+    if (!stat.isFile())
+      throw new StorageError(`[load] refusing to read ${path}: it is not a regular file`, {
+        code: "EFTYPE",
+        path,
+      });
+    const { size } = stat;
     if (size > limit) throw new ParseError(path, `file is ${size} bytes; the limit is ${limit} bytes`);
     const bytes = await handle.readFile();
     if (bytes.byteLength > limit) throw new ParseError(path, `file grew past the limit of ${limit} bytes`);
     return new TextDecoder().decode(bytes);
   } catch (error) {
-    if (error instanceof ParseError) throw error;
+    if (error instanceof ParseError || error instanceof StorageError) throw error;
     throw new StorageError(`[load] could not read ${path}: ${(error as Error).message}`, {
       cause: error,
       path,

@@ -6,12 +6,14 @@
 import * as fs from "node:fs";
 import { errnoCode, StorageError } from "../errors.ts";
 
-const { O_APPEND, O_CREAT, O_NOFOLLOW, O_RDONLY, O_RDWR, O_WRONLY } = fs.constants;
+const { O_APPEND, O_CREAT, O_NOFOLLOW, O_NONBLOCK, O_RDONLY, O_RDWR, O_WRONLY } = fs.constants;
 
+// O_NONBLOCK: opening a planted FIFO must not wait for its other end (it is then refused by the
+// fstat check below); on a regular file it changes nothing.
 const FLAGS = {
-  read: O_RDONLY | O_NOFOLLOW,
-  append: O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW,
-  update: O_RDWR | O_NOFOLLOW,
+  read: O_RDONLY | O_NOFOLLOW | O_NONBLOCK,
+  append: O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_NONBLOCK,
+  update: O_RDWR | O_NOFOLLOW | O_NONBLOCK,
 } as const;
 
 export type OpenMode = keyof typeof FLAGS;

@@ -127,23 +127,38 @@ export function scanJournalBytes(
   state: SessionState = createState("", 0),
 ): JournalScan {
   const scanner = new JournalScanner(state, visit);
-  // One decode of the whole file; lines are then substrings (cheap), checked against their crc.
-  const text = utf8.decode(bytes);
-  scanLines(scanner, text, text.length === bytes.length);
+  scanLines(scanner, bytes);
   return scanner.end(bytes.length);
 }
 
-/** Feeds every complete line of `text` to `scanner`; `ascii`: character offsets are byte offsets. */
-export function scanLines(scanner: JournalScanner, text: string, ascii: boolean): void {
-  let start = 0;
-  for (;;) {
-    const newline = text.indexOf("\n", start);
-    if (newline < 0) return;
-    const length = (ascii ? newline - start : Buffer.byteLength(text.slice(start, newline))) + 1;
-    scanner.line(text, start, newline, length);
+/**
+ * Feeds every complete line of `bytes` to `scanner` (bytes after the last newline are left for
+ * the caller). Offsets are always byte offsets: a line is found by its newline byte, so an invalid
+ * UTF-8 byte (decoded as U+FFFD, 3 bytes) never shifts where the next line starts.
+ */
+export function scanLines(scanner: JournalScanner, bytes: Uint8Array): void {
+  const text = utf8.decode(bytes);
+  if (text.length === bytes.length) {
+    // Every byte decoded to one UTF-16 unit (ASCII, the usual case): one decode for all lines,
+    // each a substring, and character offsets are byte offsets.
+    for (let start = 0, newline = text.indexOf("\n"); newline >= 0; newline = text.indexOf("\n", start)) {
+      scanner.line(text, start, newline, newline - start + 1);
+      start = newline + 1;
+    }
+    return;
+  }
+  for (
+    let start = 0, newline = bytes.indexOf(NEWLINE);
+    newline >= 0;
+    newline = bytes.indexOf(NEWLINE, start)
+  ) {
+    const line = utf8.decode(bytes.subarray(start, newline));
+    scanner.line(line, 0, line.length, newline - start + 1);
     start = newline + 1;
   }
 }
+
+const NEWLINE = 0x0a;
 
 const utf8 = new TextDecoder();
 
@@ -211,18 +226,16 @@ export function recoverJournal(
  * is missing.
  */
 function rebuild(complete: Uint8Array, badOffsets: ReadonlySet<number>): Buffer {
-  const text = utf8.decode(complete);
-  const ascii = text.length === complete.length;
   const parts: Uint8Array[] = [];
   let lastSeq = 0;
   let lastTs = 0;
-  let start = 0;
   let offset = 0;
-  while (start < text.length) {
-    const newline = text.indexOf("\n", start);
-    const length = (ascii ? newline - start : Buffer.byteLength(text.slice(start, newline))) + 1;
+  while (offset < complete.length) {
+    const newline = complete.indexOf(NEWLINE, offset);
+    const length = newline - offset + 1;
     if (!badOffsets.has(offset)) {
-      const event = decodeEventAt(text, start, newline) as MetricEvent;
+      const text = utf8.decode(complete.subarray(offset, newline));
+      const event = decodeEventAt(text, 0, text.length) as MetricEvent;
       if (lastSeq > 0 && event.seq > lastSeq + 1) {
         const count = event.seq - lastSeq - 1;
         parts.push(
@@ -234,7 +247,6 @@ function rebuild(complete: Uint8Array, badOffsets: ReadonlySet<number>): Buffer 
       lastTs = event.ts;
     }
     offset += length;
-    start = newline + 1;
   }
   return Buffer.concat(parts);
 }

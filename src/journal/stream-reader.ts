@@ -33,7 +33,6 @@ export async function streamJournal(
       return scanner.end(0);
     throw error;
   }
-  const decoder = new TextDecoder();
   let carry = new Uint8Array(0);
   let total = 0;
   try {
@@ -44,11 +43,7 @@ export async function streamJournal(
       total += bytesRead;
       const filled = buffer.subarray(0, carry.length + bytesRead);
       const last = filled.lastIndexOf(NEWLINE);
-      if (last >= 0) {
-        const complete = filled.subarray(0, last + 1);
-        const text = decoder.decode(complete);
-        scanLines(scanner, text, text.length === complete.length);
-      }
+      if (last >= 0) scanLines(scanner, filled.subarray(0, last + 1));
       carry = filled.slice(last + 1);
       if (bytesRead === 0) break;
     }

@@ -483,7 +483,9 @@ export class Recorder {
     for (const listener of this.#listeners) listener(event);
   }
 
-  #reject(method: string, reason: string): void {
+  #reject(method: string, given: string): void {
+    // A reason may quote what was refused: the drop event must hold neither a NUL nor a lone surrogate.
+    const reason = given.toWellFormed().replaceAll("\0", "\\u0000");
     const error = new ValidationError(`[${method}] ${reason}`);
     if (this.#strict) throw error;
     this.#apply(method, { type: "dropped", method, reason }, this.#now());

@@ -3,6 +3,7 @@
  * in-process claim, the cross-process `.lock`, the journal (recovered on open) and the coalescing
  * METRICS.json writer, plus the exit hooks that write what is still queued.
  */
+import { rmSync } from "node:fs";
 import type { MetricEvent } from "../core/events.ts";
 import { journalPath, metricsPath, sessionPath } from "../core/session-layout.ts";
 import type { SessionState } from "../core/state.ts";
@@ -98,6 +99,8 @@ export class SessionFolder {
   /** Gives the folder up at once, before anything was written (an open that fails after recovery). */
   abandon(): void {
     this.journal?.closeSync();
+    // An open that made the journal (there was none) leaves nothing behind.
+    if (this.journal !== undefined && this.scan.totalBytes === 0) rmSync(this.journal.path, { force: true });
     this.#closed = true;
     this.#releaseAll();
   }
