@@ -59,6 +59,8 @@ const details: Check = (d, field) => {
     optional(name)(d.model, `${field}.model`) ??
     optional((v, f) => checkName(v, f, MAX_ID_BYTES))(d.taskId, `${field}.taskId`) ??
     optional(name)(d.errorClass, `${field}.errorClass`) ??
+    optional(name)(d.provider, `${field}.provider`) ??
+    optional(name)(d.priceSource, `${field}.priceSource`) ??
     optional((v, f) => (isCount(v) && v >= 1 ? undefined : `${f} must be a whole number ≥ 1`))(
       d.attempt,
       `${field}.attempt`,

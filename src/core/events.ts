@@ -56,6 +56,10 @@ export interface EventDetails {
   startedAt?: number;
   attempt?: number;
   errorClass?: string;
+  /** The provider that served the call: a hint for pricing. */
+  provider?: string;
+  /** Set by the recorder when it priced the call: which table did (`built-in price table`, `genai-prices@0.1.8`, a file path). */
+  priceSource?: string;
   attributes?: Record<string, string | number | boolean>;
 }
 

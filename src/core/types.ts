@@ -25,6 +25,8 @@ export interface RecordDetails {
   attempt?: number;
   /** Why the call failed (`rate_limit`, `timeout`, ...). */
   errorClass?: string;
+  /** The provider that served the call (`openai`, `anthropic`, `aws`, ...): a hint for pricing. */
+  provider?: string;
   /**
    * Free-form context kept with the event in the journal (not aggregated): string, finite
    * number or boolean values, at most 1 MiB as JSON.

@@ -137,7 +137,7 @@ export function normalizeDetails(details: unknown): EventDetails | string {
     return `details must be an object, got ${typeName(details)}`;
   const d = details as RecordDetails;
   const out: EventDetails = {};
-  for (const key of ["agent", "taskId", "model", "errorClass"] as const) {
+  for (const key of ["agent", "taskId", "model", "errorClass", "provider"] as const) {
     const value = d[key];
     if (value === undefined) continue;
     const bad = checkName(value, `details.${key}`, key === "taskId" ? MAX_ID_BYTES : MAX_NAME_BYTES);

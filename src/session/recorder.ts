@@ -11,7 +11,7 @@ import { checkEventBounds } from "../core/event-check.ts";
 import type { EventBody, EventDetails, MetricEvent, PhaseCountType } from "../core/events.ts";
 import { reduce } from "../core/events.ts";
 import { type InvocationMetric, parseInvocationMetric } from "../core/invocation.ts";
-import { builtinTable, type PriceTable } from "../core/pricing.ts";
+import { builtinTable, type PriceTable, priceHintsOf } from "../core/pricing.ts";
 import { createState, type SessionState, snapshotState } from "../core/state.ts";
 import { snapshotTurns } from "../core/turns.ts";
 import type { RecordDetails, SessionMetrics, TurnMetrics, Usage } from "../core/types.ts";
@@ -442,16 +442,27 @@ export class Recorder {
     let unpriced: string | undefined;
     if (cost === undefined) {
       const model = eventDetails?.model;
+      let priced: { cost: number; source: string } | undefined;
       try {
-        cost =
+        priced =
           model === undefined
             ? undefined
-            : (this.#prices ?? builtinTable()).estimateCost(model, normalized, eventDetails?.startedAt ?? ts);
+            : (this.#prices ?? builtinTable()).price(
+                model,
+                normalized,
+                eventDetails?.startedAt ?? ts,
+                priceHintsOf(eventDetails),
+              );
       } catch (error) {
         // A price table must never make a non-strict record*() throw.
         return this.#reject(method, `pricing ${JSON.stringify(model)} failed: ${(error as Error).message}`);
       }
-      if (cost === undefined) unpriced = model ?? "(no model)";
+      if (priced === undefined) unpriced = model ?? "(no model)";
+      else {
+        cost = priced.cost;
+        // Which source priced it travels with the event (eventDetails is this call's own copy).
+        eventDetails = { ...eventDetails, priceSource: priced.source };
+      }
     }
     const event: EventBody = { type: "llm", phase, usage: normalized, cost: cost ?? 0 };
     if (promptHash !== "") event.promptHash = promptHash;
