@@ -10,7 +10,7 @@ import { isPhaseCountEvent, isPhaseCountType, PHASE_COUNTERS } from "./events.ts
 import { parseInvocationMetric } from "./invocation.ts";
 import { sessionMetricsSchema } from "./metrics-schema.ts";
 import { assertSessionId } from "./session-id.ts";
-import type { SessionState } from "./state.ts";
+import type { SessionState, ToolEntry } from "./state.ts";
 import {
   checkAttributes,
   checkCost,
@@ -172,6 +172,13 @@ export function checkEventContent(value: unknown): string | undefined {
   return reason === undefined ? undefined : `bad ${String(type)}: ${reason}`;
 }
 
+/** Whether one more call of `durationMs` keeps the tool's totals exact (the recorder's hot path uses this directly). */
+export function toolCallBounds(tool: ToolEntry, name: string, durationMs: number): string | undefined {
+  return tool.callCount >= MAX_SAFE || overflows(tool.totalDurationMs, durationMs)
+    ? `tool ${JSON.stringify(name)} totals would pass 2^53−1`
+    : undefined;
+}
+
 /**
  * Whether folding `event` into `state` keeps every total exact (integers ≤ 2^53−1) and every cost
  * finite. Returns the recorder's reason, or undefined when it fits.
@@ -180,12 +187,7 @@ export function checkEventBounds(state: SessionState, event: MetricEvent): strin
   switch (event.type) {
     case "tool_call": {
       const tool = state.tools.get(event.name);
-      if (
-        tool !== undefined &&
-        (tool.callCount >= MAX_SAFE || overflows(tool.totalDurationMs, event.durationMs))
-      )
-        return `tool ${JSON.stringify(event.name)} totals would pass 2^53−1`;
-      return undefined;
+      return tool === undefined ? undefined : toolCallBounds(tool, event.name, event.durationMs);
     }
     case "llm": {
       const entry = state.llms.get(event.phase);

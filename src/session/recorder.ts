@@ -7,7 +7,7 @@
  * respect to every other async task without a lock. No file, socket or timer is touched here: the
  * `Collector` adds persistence and lifecycle around a recorder.
  */
-import { checkEventBounds } from "../core/event-check.ts";
+import { checkEventBounds, toolCallBounds } from "../core/event-check.ts";
 import type { EventBody, EventDetails, MetricEvent, PhaseCountType } from "../core/events.ts";
 import { reduce } from "../core/events.ts";
 import { type InvocationMetric, parseInvocationMetric } from "../core/invocation.ts";
@@ -139,12 +139,21 @@ export class Recorder {
     if (typeof durationMs !== "number" || !(durationMs >= 0 && durationMs <= MAX_SAFE))
       return this.#reject(method, checkDuration(durationMs)!);
     const ms = Math.round(durationMs) + 0; // + 0 turns -0 into 0
-    // A name seen before was validated then, so a known tool costs one Map lookup here.
-    if (!this.#state.tools.has(name)) {
-      const bad = checkName(name, "tool name");
-      if (bad !== undefined) return this.#reject(method, bad);
-    }
-    const event: EventBody = { type: "tool_call", name, success, durationMs: ms };
+    // The hot path: a name seen before was validated then, so a known tool costs one Map lookup
+    // here, which also serves the bounds check (the same one replay applies).
+    const tool = this.#state.tools.get(name);
+    const bad = tool === undefined ? checkName(name, "tool name") : toolCallBounds(tool, name, ms);
+    if (bad !== undefined) return this.#reject(method, bad);
+    // The envelope is in the literal (seq is set on apply): one object shape from the start.
+    const event: MetricEvent = {
+      v: 1,
+      seq: 0,
+      ts: this.#now(),
+      type: "tool_call",
+      name,
+      success,
+      durationMs: ms,
+    };
     const phase = this.#state.currentPhase;
     if (phase !== undefined) event.phase = phase;
     if (details !== undefined) {
@@ -152,7 +161,7 @@ export class Recorder {
       if (typeof normalized === "string") return this.#reject(method, normalized);
       event.details = normalized;
     }
-    this.#apply(method, event, this.#now());
+    this.#fold(event);
   }
 
   /**
@@ -485,8 +494,13 @@ export class Recorder {
       return;
     }
     event.v = 1;
-    event.seq = ++this.#seq;
     event.ts = ts;
+    this.#fold(event);
+  }
+
+  /** Numbers an event that passed its bounds, folds it into the state and hands it on. */
+  #fold(event: MetricEvent): void {
+    event.seq = ++this.#seq;
     reduce(this.#state, event);
     // The journal encodes events after this call returns: a subscriber must not be able to change them.
     if (this.#freeze) deepFreeze(event);
