@@ -7,7 +7,7 @@
 import { runCore } from "./core.bench.ts";
 import { runJournal } from "./journal.bench.ts";
 import { printTable, type Table, type Verdict, verdictsOf } from "./lib/measure.ts";
-import { describeMachine } from "./lib/system.ts";
+import { describeMachine, describeSource } from "./lib/system.ts";
 import { run as runLlm } from "./llm.bench.ts";
 import { runStore } from "./store.bench.ts";
 
@@ -23,6 +23,8 @@ export const suites: Suite[] = [
   // The LLM suite prints its own table.
   { name: "llm", run: async () => ({ printed: await runLlm() }) },
   { name: "store", run: runStore },
+  { name: "prices", run: async () => (await import("./prices.bench.ts")).runPrices() },
+  { name: "http", run: async () => (await import("./http.bench.ts")).runHttp() },
 ];
 
 async function main(argv: readonly string[]): Promise<number> {
@@ -37,7 +39,9 @@ async function main(argv: readonly string[]): Promise<number> {
   }
   const selected = wanted.length === 0 ? suites : suites.filter((s) => wanted.includes(s.name));
 
-  console.log(`## session-metrics benchmarks\n\n${describeMachine()}\n`);
+  // Issue 9: the size of src/ beside the last commit before its refactor.
+  const source = describeSource("b6f0012") ?? "";
+  console.log(`## session-metrics benchmarks\n\n${describeMachine()}\n${source}\n`);
   console.log(
     "Each baseline is measured in the same run; `(× ours)` is the baseline's figure ÷ session-metrics' " +
       "figure (above 1: session-metrics is faster or smaller). Targets come from DESIGN.md and the issues.\n",

@@ -61,6 +61,34 @@ export function measureSync(body: Body, options: SyncOptions): SyncResult {
   return { nsPerOp: median(perOp), wallNsPerOp: median(wall), rounds: perOp, opsPerRound: options.ops };
 }
 
+/**
+ * `measureSync` for several bodies whose figures are compared with one another: each is warmed
+ * up, then their rounds alternate (round 1 of each, round 2 of each, …), so that a machine whose
+ * load drifts during the run weighs on all of them alike.
+ */
+export function measureInterleaved(
+  subjects: readonly { body: Body; ops: number }[],
+  rounds = 5,
+): SyncResult[] {
+  const cpu = threadCpuNs;
+  for (const { body, ops } of subjects) body(ops);
+  const wall: number[][] = subjects.map(() => []);
+  const used: number[][] = subjects.map(() => []);
+  for (let r = 0; r < rounds; r++) {
+    subjects.forEach(({ body, ops }, i) => {
+      const cpuStart = cpu?.() ?? 0;
+      const start = Bun.nanoseconds();
+      body(ops);
+      wall[i]!.push((Bun.nanoseconds() - start) / ops);
+      if (cpu !== undefined) used[i]!.push((cpu() - cpuStart) / ops);
+    });
+  }
+  return subjects.map(({ ops }, i) => {
+    const perOp = cpu === undefined ? wall[i]! : used[i]!;
+    return { nsPerOp: median(perOp), wallNsPerOp: median(wall[i]!), rounds: perOp, opsPerRound: ops };
+  });
+}
+
 export interface CalibrateOptions {
   /** Wall time one round should take, roughly. */
   roundMs: number;
@@ -157,7 +185,8 @@ export interface Table {
 export function formatValue(value: number, unit: Unit): string {
   if (unit === "ns")
     return `${value < 100 ? value.toFixed(1) : Math.round(value).toLocaleString("en-US")} ns`;
-  if (unit === "ms") return `${value < 10 ? value.toFixed(2) : value.toFixed(1)} ms`;
+  if (unit === "ms")
+    return `${value < 0.1 ? value.toPrecision(2) : value < 10 ? value.toFixed(2) : value.toFixed(1)} ms`;
   const sign = value < 0 ? "−" : "";
   const abs = Math.abs(value);
   if (abs >= 1024 * 1024) return `${sign}${(abs / 1024 / 1024).toFixed(2)} MiB`;

@@ -1,10 +1,11 @@
 /**
- * Machine-level measurements shared by the suites: the machine description, heap after a full GC,
- * the longest event-loop gap, the import cost of a module in a fresh process, and a temp dir on a
- * real disk (fsync on tmpfs costs nothing and would flatter every flush figure).
+ * Machine-level measurements shared by the suites: the machine description, the size of `src/`,
+ * heap after a full GC, the longest event-loop gap, what a fresh `bun` child spends (import cost,
+ * CPU while idle, any script that prints one JSON line), and a temp dir on a real disk (fsync on
+ * tmpfs costs nothing and would flatter every flush figure).
  */
 import { heapStats } from "bun:jsc";
-import { mkdtempSync, readFileSync, rmSync, statfsSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statfsSync } from "node:fs";
 import { cpus, loadavg, release, tmpdir } from "node:os";
 import { join } from "node:path";
 import { median, SYNC_CLOCK } from "./measure.ts";
@@ -29,6 +30,52 @@ export function describeMachine(): string {
     `- Date: ${new Date().toISOString()}`,
     `- Clocks: ns/op of synchronous loops is ${SYNC_CLOCK}; flush(), event-loop gaps and import (wall) are wall time`,
   ].join("\n");
+}
+
+/** Lines of a text, counted as `git grep -c ''` counts them (a last line without newline counts). */
+function lineCount(text: string): number {
+  let n = 0;
+  for (let i = text.indexOf("\n"); i !== -1; i = text.indexOf("\n", i + 1)) n++;
+  return text.length > 0 && !text.endsWith("\n") ? n + 1 : n;
+}
+
+/** { files, lines } of the `.ts` files under `dir` (recursively). */
+function tsLines(dir: string): { files: number; lines: number } {
+  let files = 0;
+  let lines = 0;
+  for (const entry of readdirSync(dir, { recursive: true, withFileTypes: true })) {
+    if (!entry.isFile() || !entry.name.endsWith(".ts")) continue;
+    files++;
+    lines += lineCount(readFileSync(join(entry.parentPath, entry.name), "utf8"));
+  }
+  return { files, lines };
+}
+
+/**
+ * A markdown list item: lines of TypeScript under `src/` in the working tree beside the same count
+ * at commit `ref` (read from git objects; the index is not touched), or `undefined` without git.
+ */
+export function describeSource(ref: string): string | undefined {
+  const repo = join(import.meta.dir, "..", "..");
+  const git = Bun.spawnSync(["git", "-C", repo, "grep", "-c", "", ref, "--", "src"], { stderr: "pipe" });
+  if (git.exitCode !== 0) return undefined;
+  let files = 0;
+  let lines = 0;
+  for (const row of git.stdout.toString().split("\n")) {
+    // `<ref>:src/path.ts:<lines>`
+    const at = row.lastIndexOf(":");
+    if (at < 0 || !row.slice(0, at).endsWith(".ts")) continue;
+    files++;
+    lines += Number(row.slice(at + 1));
+  }
+  const now = tsLines(join(repo, "src"));
+  const delta = now.lines - lines;
+  const sign = delta < 0 ? "−" : "+";
+  const fmt = (n: number) => n.toLocaleString("en-US");
+  return (
+    `- Source: \`src/\` holds ${fmt(now.lines)} lines of TypeScript in ${now.files} files now (working tree), ` +
+    `${fmt(lines)} in ${files} files at ${ref}: ${sign}${fmt(Math.abs(delta))} lines (${sign}${Math.abs((100 * delta) / lines).toFixed(1)}%)`
+  );
 }
 
 /** Bytes of live JavaScript heap after a synchronous full collection. */
@@ -119,4 +166,35 @@ export function importCosts(urls: readonly string[], runs: number): ImportCost[]
     });
   }
   return urls.map((_, i) => ({ wallMs: median(wall[i]!), cpuMs: median(cpu[i]!) }));
+}
+
+export interface ChildRun<T> {
+  /** The last line the child printed, parsed as JSON. */
+  out: T;
+  /** CPU time of the whole child (all threads, user + system, start-up included), from the OS after exit, ms. */
+  cpuMs: number;
+}
+
+/**
+ * Runs one `bun -e <code>` child per entry, all at once, and returns what each printed last (one
+ * JSON line) with the OS's account of its CPU time. Throws when a child fails.
+ */
+export async function runChildren<T>(codes: readonly string[]): Promise<ChildRun<T>[]> {
+  const children = codes.map((code) =>
+    Bun.spawn([process.execPath, "-e", code], { stdout: "pipe", stderr: "pipe" }),
+  );
+  return Promise.all(
+    children.map(async (child, i) => {
+      const [stdout, stderr, code] = await Promise.all([
+        new Response(child.stdout).text(),
+        new Response(child.stderr).text(),
+        child.exited,
+      ]);
+      if (code !== 0) throw new Error(`[bench] child ${i} exited with ${code}: ${stderr.trim()}`);
+      const usage = child.resourceUsage();
+      if (usage === undefined) throw new Error(`[bench] no resource usage for child ${i}`);
+      const last = stdout.trim().split("\n").at(-1) ?? "";
+      return { out: JSON.parse(last) as T, cpuMs: Number(usage.cpuTime.total) / 1000 };
+    }),
+  );
 }
