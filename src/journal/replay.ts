@@ -27,13 +27,13 @@ export interface ReplayOptions {
 export function replaySession(
   sessionsDir: string,
   sessionId: string,
-  visit?: (event: MetricEvent) => void,
+  visit?: (event: MetricEvent, state: SessionState) => void,
   options: ReplayOptions = {},
 ): { state: SessionState; scan: JournalScan } | null {
   assertSessionId(sessionId);
   const state = createState(sessionId, 0);
   const path = journalPath(sessionsDir, sessionId);
-  const scan = scanJournal(path, (event) => visit?.(event), state);
+  const scan = scanJournal(path, (event, folded) => visit?.(event, folded), state);
   if (scan.problems.length > 0) (options.logger ?? consoleLogger).warn(describeProblems(path, scan.problems));
   return scan.events === 0 ? null : { state, scan };
 }
@@ -45,13 +45,13 @@ export function replaySession(
 export async function streamSession(
   sessionsDir: string,
   sessionId: string,
-  visit?: (event: MetricEvent) => void,
+  visit?: (event: MetricEvent, state: SessionState) => void,
   options: ReplayOptions = {},
 ): Promise<{ state: SessionState; scan: JournalScan } | null> {
   assertSessionId(sessionId);
   const state = createState(sessionId, 0);
   const path = journalPath(sessionsDir, sessionId);
-  const scan = await streamJournal(path, (event) => visit?.(event), state);
+  const scan = await streamJournal(path, (event, folded) => visit?.(event, folded), state);
   if (scan.problems.length > 0) (options.logger ?? consoleLogger).warn(describeProblems(path, scan.problems));
   return scan.events === 0 ? null : { state, scan };
 }
