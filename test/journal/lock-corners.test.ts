@@ -37,7 +37,9 @@ describe("lock corner cases", () => {
     const dir = planted("lock-dir", (d) => mkdirSync(join(d, ".lock")));
     const attempt = () => open(dir);
     expect(attempt).toThrow(StorageError);
-    expect(attempt).toThrow(`${join(dir, "s", ".lock")} is a directory, not the lock file this library writes`);
+    expect(attempt).toThrow(
+      `${join(dir, "s", ".lock")} is a directory, not the lock file this library writes`,
+    );
     expect(existsSync(join(dir, "s", ".lock"))).toBe(true);
   });
 
@@ -84,10 +86,15 @@ describe("lock corner cases", () => {
 
   test("a .lock.reclaim directory is refused with a StorageError naming it", () => {
     const dir = planted("reclaim-dir", (d) => {
-      writeFileSync(join(d, ".lock"), JSON.stringify({ pid: 2 ** 22 + 12345, host: hostname(), startedAt: "x" }));
+      writeFileSync(
+        join(d, ".lock"),
+        JSON.stringify({ pid: 2 ** 22 + 12345, host: hostname(), startedAt: "x" }),
+      );
       mkdirSync(join(d, ".lock.reclaim"));
       age(join(d, ".lock.reclaim"), 60_000);
     });
-    expect(() => open(dir)).toThrow(`${join(dir, "s", ".lock.reclaim")} is a directory, not the reclaim marker`);
+    expect(() => open(dir)).toThrow(
+      `${join(dir, "s", ".lock.reclaim")} is a directory, not the reclaim marker`,
+    );
   });
 });
