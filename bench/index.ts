@@ -25,6 +25,7 @@ export const suites: Suite[] = [
   { name: "store", run: runStore },
   { name: "prices", run: async () => (await import("./prices.bench.ts")).runPrices() },
   { name: "http", run: async () => (await import("./http.bench.ts")).runHttp() },
+  { name: "export", run: async () => (await import("./export.bench.ts")).runExport() },
 ];
 
 async function main(argv: readonly string[]): Promise<number> {

@@ -22,7 +22,7 @@ async function exportOtlp(ctx: Context, sessionId: string, url: string, workflow
   await readSession(ctx.dir, sessionId); // a missing session fails before anything is sent
   // Loaded here only: no other command pays for OpenTelemetry.
   const otel = await import("../export/otel/index.ts");
-  const sdkTrace = await import("@opentelemetry/sdk-trace-base");
+  const sdkTrace = await import("@opentelemetry/sdk-trace");
   const sdkMetrics = await import("@opentelemetry/sdk-metrics");
   const { OTLPTraceExporter } = await import("@opentelemetry/exporter-trace-otlp-proto");
   const { OTLPMetricExporter } = await import("@opentelemetry/exporter-metrics-otlp-proto");
@@ -38,8 +38,8 @@ async function exportOtlp(ctx: Context, sessionId: string, url: string, workflow
       traces.export(batch, done);
     },
   });
-  const tracerProvider = new sdkTrace.BasicTracerProvider({
-    spanProcessors: [new sdkTrace.BatchSpanProcessor(counting, { maxExportBatchSize: 512 })],
+  const tracerProvider = new sdkTrace.TracerProvider({
+    spanProcessors: [new sdkTrace.BatchSpanProcessor({ exporter: counting, maxExportBatchSize: 512 })],
   });
   const reader = new sdkMetrics.PeriodicExportingMetricReader({
     exporter: new OTLPMetricExporter({ url: `${base}/v1/metrics` }),

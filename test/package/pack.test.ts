@@ -102,7 +102,13 @@ beforeAll(() => {
     private: true,
     type: "module",
     dependencies: { [NAME]: join(tmp, file) },
-    devDependencies: Object.fromEntries(SNIPPET_PACKAGES.map((name) => [name, link(name)])),
+    // The SDKs the snippets use, and every optional peer (a consumer of that subpath installs it).
+    devDependencies: Object.fromEntries(
+      [...SNIPPET_PACKAGES, ...Object.keys(manifest.peerDependencies ?? {})].map((name) => [
+        name,
+        link(name),
+      ]),
+    ),
     // Applies to the package's own dependencies too, so none is looked up in a registry.
     overrides: Object.fromEntries(
       deps.flatMap((d) => Object.keys(d ?? {})).map((name) => [name, link(name)]),
