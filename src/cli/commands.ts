@@ -9,6 +9,7 @@ import { InvalidSessionIdError, MetricsError, ParseError, SchemaError, Validatio
 import { isNotFound } from "../http/session-source.ts";
 import { findCommand, GLOBAL_OPTIONS, type OptionSpecs, optionHelp, parse, UsageError } from "./args.ts";
 import { exportCommand } from "./cmd-export.ts";
+import { pricesCommand } from "./cmd-prices.ts";
 import { serveCommand } from "./cmd-serve.ts";
 import { aggregateCommand, listCommand, showCommand, turnsCommand, verifyCommand } from "./cmd-sessions.ts";
 import { ingestCommand, reportCommand } from "./cmd-store.ts";
@@ -18,10 +19,7 @@ import type { Format } from "./output.ts";
 
 export type { CliIO, CliResult } from "./context.ts";
 
-/**
- * Every command, in help order. `prices` (price look-ups, `src/prices/`) will take its place here
- * as one more entry.
- */
+/** Every command, in help order. */
 export const COMMANDS: readonly Command[] = [
   listCommand,
   showCommand,
@@ -31,6 +29,7 @@ export const COMMANDS: readonly Command[] = [
   reportCommand,
   ingestCommand,
   exportCommand,
+  pricesCommand,
   serveCommand,
   demoCommand,
 ];
