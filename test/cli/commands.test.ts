@@ -53,7 +53,7 @@ describe("help, version and usage errors", () => {
     expect(await runCli(["frobnicate"], { env: {} })).toEqual({
       code: 2,
       out: "",
-      err: '[session-metrics] [cli] unknown command "frobnicate"; commands: list, show, turns, aggregate, verify, report, ingest, export, serve, demo; see `session-metrics --help`',
+      err: '[session-metrics] [cli] unknown command "frobnicate"; commands: list, show, turns, aggregate, verify, report, ingest, export, prices, serve, demo; see `session-metrics --help`',
     });
     const r = await cli("show", "a1", "--verbose");
     expect(r.code).toBe(2);
