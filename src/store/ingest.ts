@@ -17,7 +17,6 @@ import { readdirSync } from "node:fs";
 import { hostname } from "node:os";
 import { join } from "node:path";
 import type { MetricEvent } from "../core/events.ts";
-import { reduce } from "../core/events.ts";
 import { encodeMetrics } from "../core/go-document.ts";
 import { assertSessionId } from "../core/session-id.ts";
 import { JOURNAL_FILE } from "../core/session-layout.ts";
@@ -179,11 +178,9 @@ async function prepareSession(
 ): Promise<Prepared | null> {
   const path = join(sessionsDir, sessionId, JOURNAL_FILE);
   const events: MetricEvent[] = [];
+  // The scan folds every valid event into `state` itself (that is how it checks their bounds).
   const state = createState(sessionId, 0);
-  const scan = scanJournal(path, (event) => {
-    events.push(event);
-    reduce(state, event);
-  });
+  const scan = scanJournal(path, (event) => events.push(event), state);
   if (scan.problems.length > 0) logger.warn(describeProblems(path, scan.problems));
   if (scan.tailReason !== undefined)
     logger.warn(
