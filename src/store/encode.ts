@@ -32,14 +32,31 @@ export function encodeEvents(
   events: readonly MetricEvent[],
   options: EncodeOptions = {},
 ): EncodedEvents {
+  return encode(sessionId, events, options.fromJson === true, false);
+}
+
+/**
+ * {@link encodeEvents} for events just read from a journal (`ingest`): the journal's decoder held
+ * each one to `checkEventContent` already, so only the store's own checks run again. Not exported
+ * from the package: other callers go through `encodeEvents`.
+ */
+export function encodeJournalEvents(sessionId: string, events: readonly MetricEvent[]): EncodedEvents {
+  return encode(sessionId, events, true, true);
+}
+
+function encode(
+  sessionId: string,
+  events: readonly MetricEvent[],
+  fromJson: boolean,
+  contentChecked: boolean,
+): EncodedEvents {
   assertSessionId(sessionId);
   if (!Array.isArray(events)) throw new ValidationError(`[store] events must be an array of events`);
   const rows: EventRow[] = [];
-  const fromJson = options.fromJson === true;
   let bytes = 0;
   for (const event of events) {
     const before = rows.length;
-    encodeEventInto(rows, sessionId, event, fromJson);
+    encodeEventInto(rows, sessionId, event, fromJson, contentChecked);
     bytes += (rows[before]!.data?.length ?? 0) + (rows.length - before) * ROW_OVERHEAD_BYTES;
   }
   return { rows, events: events.length, bytes } as unknown as EncodedEvents;
@@ -58,10 +75,18 @@ function whereOf(sessionId: string, event: MetricEvent): string {
   return `event ${typeof event?.seq === "number" ? `seq ${event.seq}` : "(no seq)"} of session ${sessionId}`;
 }
 
-function encodeEventInto(rows: EventRow[], sessionId: string, event: MetricEvent, fromJson: boolean): void {
-  const structural = typeof event === "object" && event !== null ? checkEvent(event) : "not an object";
-  if (structural !== undefined)
-    throw new ValidationError(`[store] ${whereOf(sessionId, event)} is invalid: ${structural}`);
+function encodeEventInto(
+  rows: EventRow[],
+  sessionId: string,
+  event: MetricEvent,
+  fromJson: boolean,
+  contentChecked: boolean,
+): void {
+  if (!contentChecked) {
+    const structural = typeof event === "object" && event !== null ? checkEvent(event) : "not an object";
+    if (structural !== undefined)
+      throw new ValidationError(`[store] ${whereOf(sessionId, event)} is invalid: ${structural}`);
+  }
   if (!Number.isSafeInteger(event.ts) || event.ts < 0)
     throw new ValidationError(
       `[store] ${whereOf(sessionId, event)}: ts must be whole epoch milliseconds ≥ 0, got ${event.ts}`,

@@ -25,7 +25,7 @@ import { errnoCode, InvalidSessionIdError, MetricsError, StorageError, Validatio
 import { load } from "../fs/metrics-file.ts";
 import { describeProblems, scanJournal } from "../journal/reader.ts";
 import { consoleLogger, type Logger } from "../logger.ts";
-import { concatEncoded, encodeEvents } from "./encode.ts";
+import { concatEncoded, encodeEvents, encodeJournalEvents } from "./encode.ts";
 import { timestampMs, upsertFromState } from "./session-doc.ts";
 import type { EncodedEvents, MetricsStore, SessionUpsert, StoreBatch } from "./types.ts";
 
@@ -221,19 +221,24 @@ function encodeChunk(
   logger: Logger,
 ): { events: EncodedEvents; count: number } {
   try {
-    return { events: encodeEvents(sessionId, chunk, { fromJson }), count: chunk.length };
+    return { events: encodeAs(sessionId, chunk, fromJson), count: chunk.length };
   } catch (error) {
     if (!(error instanceof ValidationError)) throw error;
   }
   const good: MetricEvent[] = [];
   for (const event of chunk) {
     try {
-      encodeEvents(sessionId, [event], { fromJson });
+      encodeAs(sessionId, [event], fromJson);
       good.push(event);
     } catch (error) {
       if (!(error instanceof ValidationError)) throw error;
       logger.warn(`[session-metrics] [ingest] ${path}: left out one event: ${error.message}`);
     }
   }
-  return { events: encodeEvents(sessionId, good, { fromJson }), count: good.length };
+  return { events: encodeAs(sessionId, good, fromJson), count: good.length };
+}
+
+/** Journal events were checked by the journal's decoder; a METRICS.json restore event was not. */
+function encodeAs(sessionId: string, events: MetricEvent[], fromJournal: boolean): EncodedEvents {
+  return fromJournal ? encodeJournalEvents(sessionId, events) : encodeEvents(sessionId, events);
 }
