@@ -88,7 +88,7 @@ export const reportCommand: Command = {
   name: "report",
   summary: "aggregates across sessions by model, tool, agent, phase or day",
   usage:
-    "report [--by model,tool,agent,phase,day] [--since <time>] [--until <time>] [--store <path | URL>] [--json | --csv]",
+    "report [--by model,tool,agent,phase,day] [--kind tool|llm] [--since <time>] [--until <time>] [--store <path | URL>] [--json | --csv]",
   details:
     "Times are ISO 8601 (2026-11-22, 2026-11-22T08:00:00Z) or epoch milliseconds. Without --store the sessions directory is read into memory first.",
   formats: ["table", "json", "csv"],
@@ -98,6 +98,7 @@ export const reportCommand: Command = {
       value: "<keys>",
       description: `group keys, comma-separated: ${GROUP_KEYS.join(", ")}`,
     },
+    kind: { type: "string", value: "tool|llm", description: "only tool calls, or only LLM calls" },
     since: { type: "string", value: "<time>", description: "calls at or after this time" },
     until: { type: "string", value: "<time>", description: "calls before this time" },
     store: STORE_OPTION,
@@ -121,6 +122,9 @@ export const reportCommand: Command = {
     };
     const since = time("since");
     const until = time("until");
+    const kind = args.values.kind as string | undefined;
+    if (kind !== undefined && kind !== "tool" && kind !== "llm")
+      throw new UsageError(`[cli] --kind: ${JSON.stringify(kind)} is not one of tool, llm`);
     const spec = args.values.store as string | undefined;
     let store: MetricsStore;
     if (spec === undefined) {
@@ -130,11 +134,18 @@ export const reportCommand: Command = {
     await using _closing = store;
     if (spec === undefined) await ingestWithProgress(ctx, store);
     const { report } = await import("../store/report.ts");
-    const rows = await report(store, { groupBy: by as GroupKey[], since, until });
+    const rows = await report(store, {
+      groupBy: by as GroupKey[],
+      since,
+      until,
+      ...(kind === undefined ? {} : { kind: kind as "tool" | "llm" }),
+    });
     const columns: Column<ReportRow>[] = [
       ...by.map((k): Column<ReportRow> => ({ header: k, show: (r) => String(r[k as GroupKey] ?? "—") })),
       count("sessions", "sessions"),
       count("calls", "calls"),
+      count("toolCalls", "tool calls"),
+      count("llmCalls", "LLM calls"),
       { ...count("failures", "failures"), tone: (r) => (r.failures > 0 ? "bad" : undefined) },
       count("inputTokens", "input"),
       count("outputTokens", "output"),

@@ -16,6 +16,7 @@ export interface QueryTables {
     | "seq"
     | "part"
     | "ts"
+    | "type"
     | "calls"
     | "failures"
     | "tool"
@@ -61,6 +62,7 @@ function callFilter(t: QueryTables, spec: AggregateSpec, extra?: SQL): SQL {
   const e = t.events;
   const conditions: SQL[] = [sql`${e.calls} > 0`];
   if (extra !== undefined) conditions.push(extra);
+  if (spec.kind !== undefined) conditions.push(spec.kind === "tool" ? isToolCall(t) : isLlmCall(t));
   if (spec.since !== undefined) conditions.push(sql`${e.ts} >= ${spec.since}`);
   if (spec.until !== undefined) conditions.push(sql`${e.ts} < ${spec.until}`);
   const w = spec.where;
@@ -73,6 +75,21 @@ function callFilter(t: QueryTables, spec: AggregateSpec, extra?: SQL): SQL {
       sql`${e.sessionId} in (select ${t.sessions.sessionId} from ${t.sessions} where ${inList(t.sessions.host, w.host)})`,
     );
   return sql.join(conditions, sql` and `);
+}
+
+/** A tool call (or a METRICS.json tool summary): the rows that name a tool. */
+function isToolCall(t: QueryTables): SQL {
+  return sql`${t.events.tool} is not null`;
+}
+
+/** An LLM call (or an LLM phase summary): the call rows without a tool that are not invocations. */
+function isLlmCall(t: QueryTables): SQL {
+  return sql`(${t.events.tool} is null and ${t.events.type} <> 'invocation')`;
+}
+
+/** The calls of one kind, per row: `calls` when the row is of that kind, else 0. */
+function callsOf(t: QueryTables, kind: "tool" | "llm"): SQL {
+  return sql`case when ${kind === "tool" ? isToolCall(t) : isLlmCall(t)} then ${t.events.calls} else 0 end`;
 }
 
 const SUMS = [
@@ -105,15 +122,22 @@ export function sumsQuery(t: QueryTables, spec: AggregateSpec, twoLevel: boolean
   const keys = spec.groupBy.map((key, i) => sql`${keyExpr(t, key)} as ${sql.identifier(`k${i}`)}`);
   const total = (expr: SQL, alias: string, zero: boolean) =>
     zero ? sql`coalesce(sum(${expr}), 0) as ${sql.raw(alias)}` : sql`sum(${expr}) as ${sql.raw(alias)}`;
+  const kinds = [
+    [callsOf(t, "tool"), "tool_calls"],
+    [callsOf(t, "llm"), "llm_calls"],
+  ] as const;
   if (!twoLevel) {
     const columns = [...keys, sql`count(distinct ${e.sessionId}) as sessions`];
     for (const [column, alias, zero] of SUMS) columns.push(total(sql`${e[column]}`, alias, zero));
+    for (const [expr, alias] of kinds) columns.push(total(expr, alias, true));
     return sql`select ${sql.join(columns, sql`, `)} from ${e} where ${callFilter(t, spec)}${groupByClause(width)}`;
   }
   const inner = [...keys, sql`${e.sessionId}`];
   for (const [column, alias] of SUMS) inner.push(sql`sum(${e[column]}) as ${sql.raw(alias)}`);
+  for (const [expr, alias] of kinds) inner.push(sql`sum(${expr}) as ${sql.raw(alias)}`);
   const outer = [...spec.groupBy.map((_, i) => sql.identifier(`k${i}`)), sql`count(*) as sessions`];
   for (const [, alias, zero] of SUMS) outer.push(total(sql.raw(alias), alias, zero));
+  for (const [, alias] of kinds) outer.push(total(sql.raw(alias), alias, true));
   const perSession = sql`select ${sql.join(inner, sql`, `)} from ${e} where ${callFilter(t, spec)}${groupByClause(width, 1)}`;
   return sql`select ${sql.join(outer, sql`, `)} from (${perSession}) as per_session${groupByClause(width)}`;
 }
@@ -149,7 +173,11 @@ export function percentilesQuery(t: QueryTables, spec: AggregateSpec): SQL {
 export function callRowsQuery(t: QueryTables, spec: AggregateSpec): SQL {
   const e = t.events;
   const columns = spec.groupBy.map((key, i) => sql`${keyExpr(t, key)} as ${sql.identifier(`k${i}`)}`);
-  columns.push(sql`${e.sessionId} as session_id`, sql`${e.durationMs} as duration_ms`);
+  columns.push(
+    sql`${e.sessionId} as session_id`,
+    sql`${e.durationMs} as duration_ms`,
+    sql`case when ${isToolCall(t)} then 1 when ${isLlmCall(t)} then 2 else 0 end as kind`,
+  );
   for (const [column, alias] of SUMS) columns.push(sql`${e[column]} as ${sql.raw(alias)}`);
   return sql`select ${sql.join(columns, sql`, `)} from ${e} where ${callFilter(t, spec)}`;
 }
@@ -187,6 +215,8 @@ export function parseAggregateRow(row: Record<string, unknown>, spec: AggregateS
     keys: parseKeys(row, spec),
     sessions: num(row.sessions),
     calls: num(row.calls),
+    toolCalls: num(row.tool_calls),
+    llmCalls: num(row.llm_calls),
     failures: num(row.failures),
     inputTokens: num(row.input_tokens),
     outputTokens: num(row.output_tokens),

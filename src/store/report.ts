@@ -57,6 +57,7 @@ const reportSchema = z.strictObject({
     .default({}),
   /** Extra duration percentiles (integer percentages) besides p50, p90 and p99. */
   percentiles: z.array(z.int().min(1).max(100)).max(16).default([]),
+  kind: z.enum(["tool", "llm"]).optional(),
 });
 
 export interface ReportOptions {
@@ -78,6 +79,8 @@ export interface ReportOptions {
   };
   /** Extra duration percentiles to compute (integers 1–100), in `durationPercentiles`. */
   percentiles?: number[];
+  /** Only tool calls (`"tool"`) or only LLM calls (`"llm"`); default every call. */
+  kind?: "tool" | "llm";
 }
 
 export interface ReportRow {
@@ -88,7 +91,10 @@ export interface ReportRow {
   day?: string | null;
   /** Distinct sessions with at least one call in the group. */
   sessions: number;
+  /** Every call of the group: `toolCalls + llmCalls`, plus agent invocations (recordInvocation). */
   calls: number;
+  toolCalls: number;
+  llmCalls: number;
   failures: number;
   inputTokens: number;
   outputTokens: number;
@@ -118,6 +124,7 @@ export async function report(store: MetricsStore, options: ReportOptions = {}): 
     groupBy: parsed.groupBy,
     where: parsed.where as WhereSpec,
     percentiles: [...BASE_PERCENTILES, ...extra],
+    ...(parsed.kind === undefined ? {} : { kind: parsed.kind }),
   };
   const rows = await store.aggregate(spec);
   return rows
@@ -137,6 +144,8 @@ function toReportRow(row: AggregateRow, groupBy: readonly GroupKey[], extra: rea
     ...out,
     sessions: row.sessions,
     calls: row.calls,
+    toolCalls: row.toolCalls,
+    llmCalls: row.llmCalls,
     failures: row.failures,
     inputTokens: row.inputTokens,
     outputTokens: row.outputTokens,

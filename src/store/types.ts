@@ -141,7 +141,12 @@ export interface AggregateSpec {
   where: WhereSpec;
   /** Integer percentages in [1, 100] of the durations to compute (nearest rank). */
   percentiles: readonly number[];
+  /** Only tool calls, or only LLM calls; default both (and agent invocations). */
+  kind?: CallKind;
 }
+
+/** What a report row counts: `tool` calls or `llm` calls (an agent invocation is neither). */
+export type CallKind = "tool" | "llm";
 
 /** One group of a report as the backend computes it. */
 export interface AggregateRow {
@@ -149,6 +154,8 @@ export interface AggregateRow {
   keys: (string | number | null)[];
   sessions: number;
   calls: number;
+  toolCalls: number;
+  llmCalls: number;
   failures: number;
   inputTokens: number;
   outputTokens: number;

@@ -69,7 +69,21 @@ export function testQueries(harness: StoreHarness, dirs: TempDirs): void {
       const hosts = await report(store, { where: { host: ["host-b", "host-go"] }, groupBy: ["day"] });
       expect(hosts).toEqual([EXPECTED.day[1], EXPECTED.day[2]]);
       const one = await report(store, { where: { sessionId: "alpha", tool: "Read" } });
-      expect(one).toEqual([row({}, [1, 2, 0, 0, 0, null, null, 0, 10, 30, 30])]);
+      expect(one).toEqual([row({}, [1, 2, 0, 0, 0, null, null, 0, 10, 30, 30], [2, 0])]);
+    });
+
+    test("report counts tool calls and LLM calls apart, and kind selects one of them", async () => {
+      const tools = await report(store, { kind: "tool", groupBy: ["agent"] });
+      expect(tools.map((r) => [r.agent, r.calls, r.toolCalls, r.llmCalls, r.failures])).toEqual([
+        ["coder", 2, 2, 0, 1],
+        ["planner", 2, 2, 0, 0],
+        [null, 3, 3, 0, 0],
+      ]);
+      const llms = await report(store, { kind: "llm" });
+      expect(llms.map((r) => [r.calls, r.toolCalls, r.llmCalls, r.failures, r.inputTokens])).toEqual([
+        [7, 0, 7, 1, 20_600],
+      ]);
+      await expect(report(store, { kind: "invocation" as never })).rejects.toThrow(/kind/);
       expect(await report(store, { since: T1 + 10_000, until: T1 + 20_000 })).toEqual([]);
     });
 

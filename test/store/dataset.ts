@@ -108,12 +108,16 @@ type Numbers = [
   p99: number | null,
 ];
 
+/** Tool calls and LLM calls of a row (`calls` also counts beta's one agent invocation). */
+type Kinds = [toolCalls: number, llmCalls: number];
+
 /** A report row from its keys and numbers (no call in the data set reports cache writes). */
-export function row(keys: Partial<ReportRow>, n: Numbers): ReportRow {
+export function row(keys: Partial<ReportRow>, n: Numbers, [toolCalls, llmCalls]: Kinds): ReportRow {
   const [sessions, calls, failures, inputTokens, outputTokens, cacheReadTokens, reasoningTokens, cost] = n;
   return {
     ...keys,
-    ...{ sessions, calls, failures, inputTokens, outputTokens, cacheReadTokens, cacheWriteTokens: null },
+    ...{ sessions, calls, toolCalls, llmCalls, failures, inputTokens, outputTokens },
+    ...{ cacheReadTokens, cacheWriteTokens: null },
     ...{ reasoningTokens, cost, durationP50: n[8], durationP90: n[9], durationP99: n[10] },
   };
 }
@@ -123,23 +127,33 @@ const PLANNER: Numbers = [1, 3, 0, 1000, 200, 300, null, 0.01, 30, 500, 500];
 const GO: Numbers = [1, 7, 0, 17100, 3200, null, null, 0.3, null, null, null];
 
 export const EXPECTED = {
-  total: [row({}, [3, 15, 2, 21200, 4000, 300, 50, 0.338, 30, 1000, 1000])],
-  agent: [row({ agent: "coder" }, CODER), row({ agent: "planner" }, PLANNER), row({ agent: null }, GO)],
-  model: [row({ model: "m-big" }, CODER), row({ model: "m-small" }, PLANNER), row({ model: null }, GO)],
+  // Tool calls: alpha's 3, beta's 1, the Go file's 3 (Read); LLM calls: alpha's 1, beta's 2, the
+  // Go file's 4 (execute); beta's invocation is in `calls` only.
+  total: [row({}, [3, 15, 2, 21200, 4000, 300, 50, 0.338, 30, 1000, 1000], [7, 7])],
+  agent: [
+    row({ agent: "coder" }, CODER, [2, 2]),
+    row({ agent: "planner" }, PLANNER, [2, 1]),
+    row({ agent: null }, GO, [3, 4]),
+  ],
+  model: [
+    row({ model: "m-big" }, CODER, [2, 2]),
+    row({ model: "m-small" }, PLANNER, [2, 1]),
+    row({ model: null }, GO, [3, 4]),
+  ],
   phase: [
-    row({ phase: "2" }, [1, 1, 0, 600, 100, null, null, 0.003, 1000, 1000, 1000]),
-    row({ phase: "execute" }, [2, 6, 1, 19600, 3700, null, 50, 0.325, null, null, null]),
-    row({ phase: "plan" }, [1, 1, 0, 1000, 200, 300, null, 0.01, 500, 500, 500]),
-    row({ phase: null }, [3, 7, 1, 0, 0, null, null, 0, 20, 100, 100]),
+    row({ phase: "2" }, [1, 1, 0, 600, 100, null, null, 0.003, 1000, 1000, 1000], [0, 0]),
+    row({ phase: "execute" }, [2, 6, 1, 19600, 3700, null, 50, 0.325, null, null, null], [0, 6]),
+    row({ phase: "plan" }, [1, 1, 0, 1000, 200, 300, null, 0.01, 500, 500, 500], [0, 1]),
+    row({ phase: null }, [3, 7, 1, 0, 0, null, null, 0, 20, 100, 100], [7, 0]),
   ],
   tool: [
-    row({ tool: "Bash" }, [1, 1, 1, 0, 0, null, null, 0, 100, 100, 100]),
-    row({ tool: "Read" }, [3, 6, 0, 0, 0, null, null, 0, 20, 30, 30]),
-    row({ tool: null }, [3, 8, 1, 21200, 4000, 300, 50, 0.338, 500, 1000, 1000]),
+    row({ tool: "Bash" }, [1, 1, 1, 0, 0, null, null, 0, 100, 100, 100], [1, 0]),
+    row({ tool: "Read" }, [3, 6, 0, 0, 0, null, null, 0, 20, 30, 30], [6, 0]),
+    row({ tool: null }, [3, 8, 1, 21200, 4000, 300, 50, 0.338, 500, 1000, 1000], [0, 7]),
   ],
   day: [
-    row({ day: "2026-03-01" }, [1, 4, 1, 1000, 200, 300, null, 0.01, 30, 500, 500]),
-    row({ day: "2026-03-02" }, [1, 4, 1, 3100, 600, null, 50, 0.028, 20, 1000, 1000]),
-    row({ day: "2026-11-22" }, GO),
+    row({ day: "2026-03-01" }, [1, 4, 1, 1000, 200, 300, null, 0.01, 30, 500, 500], [3, 1]),
+    row({ day: "2026-03-02" }, [1, 4, 1, 3100, 600, null, 50, 0.028, 20, 1000, 1000], [1, 2]),
+    row({ day: "2026-11-22" }, GO, [3, 4]),
   ],
 } as const;

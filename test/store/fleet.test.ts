@@ -43,7 +43,8 @@ async function checkTotals(store: MetricsStore): Promise<void> {
   const sessions = WRITERS * SESSIONS;
   expect(await report(store)).toEqual([
     {
-      ...{ sessions, calls: sessions * 25, failures: sessions * 4, inputTokens: sessions * 500 },
+      ...{ sessions, calls: sessions * 25, toolCalls: sessions * 20, llmCalls: sessions * 5 },
+      ...{ failures: sessions * 4, inputTokens: sessions * 500 },
       ...{
         outputTokens: sessions * 100,
         cacheReadTokens: null,

@@ -26,6 +26,8 @@ interface Group {
 type CallRow = Record<string, string | number | null> & {
   session_id: string;
   duration_ms: number | null;
+  /** 1 a tool call, 2 an LLM call, 0 neither (an invocation). */
+  kind: number;
   calls: number;
   failures: number;
   input_tokens: number | null;
@@ -38,7 +40,16 @@ type CallRow = Record<string, string | number | null> & {
 
 function newGroup(keys: (string | number | null)[]): Group {
   const row: AggregateRow = {
-    ...{ keys, sessions: 0, calls: 0, failures: 0, inputTokens: 0, outputTokens: 0 },
+    ...{
+      keys,
+      sessions: 0,
+      calls: 0,
+      toolCalls: 0,
+      llmCalls: 0,
+      failures: 0,
+      inputTokens: 0,
+      outputTokens: 0,
+    },
     ...{
       cacheReadTokens: null,
       cacheWriteTokens: null,
@@ -71,6 +82,8 @@ export function aggregateRows(client: Database, callRows: SQL, spec: AggregateSp
       g.lastSession = session;
     }
     a.calls += r.calls;
+    if (r.kind === 1) a.toolCalls += r.calls;
+    else if (r.kind === 2) a.llmCalls += r.calls;
     a.failures += r.failures;
     if (r.input_tokens !== null) a.inputTokens += r.input_tokens;
     if (r.output_tokens !== null) a.outputTokens += r.output_tokens;
@@ -84,7 +97,16 @@ export function aggregateRows(client: Database, callRows: SQL, spec: AggregateSp
   for (const g of groups.values()) {
     const a = g.row;
     a.sessions = g.sessions.size;
-    for (const key of ["calls", "failures", "inputTokens", "outputTokens", "costNanos"] as const) num(a[key]);
+    for (const key of [
+      "calls",
+      "toolCalls",
+      "llmCalls",
+      "failures",
+      "inputTokens",
+      "outputTokens",
+      "costNanos",
+    ] as const)
+      num(a[key]);
     for (const key of ["cacheReadTokens", "cacheWriteTokens", "reasoningTokens"] as const)
       if (a[key] !== null) num(a[key]);
     const sorted = Float64Array.from(g.durations).sort();
