@@ -87,3 +87,8 @@ export function describeValue(value: unknown): string {
   if (Array.isArray(value)) return "an array";
   return `a ${typeof value}`;
 }
+
+/** A library message without its `[session-metrics] ` prefix, to quote inside another message. */
+export function withoutPrefix(message: string): string {
+  return message.startsWith("[session-metrics] ") ? message.slice("[session-metrics] ".length) : message;
+}

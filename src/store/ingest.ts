@@ -21,7 +21,14 @@ import { encodeMetrics } from "../core/go-document.ts";
 import { assertSessionId } from "../core/session-id.ts";
 import { JOURNAL_FILE } from "../core/session-layout.ts";
 import { createState } from "../core/state.ts";
-import { errnoCode, InvalidSessionIdError, MetricsError, StorageError, ValidationError } from "../errors.ts";
+import {
+  errnoCode,
+  InvalidSessionIdError,
+  MetricsError,
+  StorageError,
+  ValidationError,
+  withoutPrefix,
+} from "../errors.ts";
 import { load } from "../fs/metrics-file.ts";
 import { describeProblems, scanJournal } from "../journal/reader.ts";
 import { consoleLogger, type Logger } from "../logger.ts";
@@ -137,7 +144,7 @@ async function prepareFolder(
     // A broken folder is reported and skipped; anything else stops the import.
     if (error instanceof InvalidSessionIdError) return "the folder name is not a session id";
     if (error instanceof MetricsError && !(error instanceof StorageError && error.path === undefined))
-      return error.message;
+      return withoutPrefix(error.message);
     throw error;
   }
 }
@@ -232,7 +239,7 @@ function encodeChunk(
       good.push(event);
     } catch (error) {
       if (!(error instanceof ValidationError)) throw error;
-      logger.warn(`[session-metrics] [ingest] ${path}: left out one event: ${error.message}`);
+      logger.warn(`[session-metrics] [ingest] ${path}: left out one event: ${withoutPrefix(error.message)}`);
     }
   }
   return { events: encodeAs(sessionId, good, fromJson), count: good.length };

@@ -11,7 +11,7 @@
  */
 import { hostname } from "node:os";
 import type { MetricEvent } from "../core/events.ts";
-import { StorageError, ValidationError } from "../errors.ts";
+import { StorageError, ValidationError, withoutPrefix } from "../errors.ts";
 import { consoleLogger, type Logger } from "../logger.ts";
 import type { EventSink } from "../session/sink.ts";
 import { concatEncoded, encodeEvents } from "./encode.ts";
@@ -125,7 +125,7 @@ class StoreSinkImpl implements StoreSink {
       this.#invalid++;
       if (this.#invalid <= 10 || this.#invalid % 10_000 === 0)
         this.#logger.warn(
-          `[session-metrics] ${(error as Error).message}; not sent to the store (${this.#invalid} so far)`,
+          `[session-metrics] ${withoutPrefix((error as Error).message)}; not sent to the store (${this.#invalid} so far)`,
         );
       return;
     }

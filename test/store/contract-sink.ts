@@ -46,6 +46,8 @@ export function testIngestAndSink(harness: StoreHarness, dirs: TempDirs): void {
         expect(progress.at(-1)).toEqual({ sessions: 3, events: 28, skipped: 3 });
         expect(logger.messages.join("\n")).toMatch(/line 7 of .*j2.*journal\.jsonl is bad/);
         expect(logger.messages.join("\n")).toMatch(/skipped .*broken: .*malformed JSON/);
+        // Each line names the library once: quoted errors lose their own prefix.
+        for (const m of logger.messages) expect(m.lastIndexOf("[session-metrics]")).toBe(0);
         const before = await report(store, { groupBy: ["tool"] });
         const again = await ingest(store, root, { logger: captureLogger() });
         expect(again).toEqual({ sessions: 3, events: 28, skipped: 3, inserted: 0 });
