@@ -4,10 +4,9 @@
  * lines carry a valid checksum (so only the recorder's bounds can refuse them), and child
  * processes that a failing test never leaves running.
  */
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import type { Logger, MetricEvent } from "../../src/index.ts";
+import type { MetricEvent } from "../../src/index.ts";
 import { encodeEventLine } from "../../src/journal/line-codec.ts";
 
 export const JOURNAL = "journal.jsonl";
@@ -22,30 +21,8 @@ export function fixture(name: string): string {
   return join(import.meta.dir, "fixtures", name);
 }
 
-/** Temp directories of one test file; `removeAll()` in its afterAll. */
-export class TempDirs {
-  readonly #dirs: string[] = [];
-  make(prefix: string): string {
-    const dir = mkdtempSync(join(tmpdir(), `sm-integrity-${prefix}-`));
-    this.#dirs.push(dir);
-    return dir;
-  }
-  removeAll(): void {
-    for (const dir of this.#dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
-  }
-}
-
-/** A logger that keeps every message, for assertions. */
-export class MemoryLogger implements Logger {
-  readonly warnings: string[] = [];
-  readonly errors: string[] = [];
-  warn(message: string): void {
-    this.warnings.push(message);
-  }
-  error(message: string): void {
-    this.errors.push(message);
-  }
-}
+// Shared with the journal tests rather than written again.
+export { MemoryLogger, TempDirs } from "../journal/helpers.ts";
 
 /** Any event-like object: the journal codec frames it with a valid crc whatever it holds. */
 // biome-ignore lint/suspicious/noExplicitAny: hand-made journal lines hold deliberately bad values
