@@ -96,8 +96,10 @@ export interface ReportRow {
   toolCalls: number;
   llmCalls: number;
   failures: number;
-  inputTokens: number;
-  outputTokens: number;
+  /** All input tokens, cache reads and writes included (the `Usage` name, as everywhere). */
+  promptTokens: number;
+  /** All output tokens, reasoning included. */
+  completionTokens: number;
   /** null when no call of the group reported it (not 0). */
   cacheReadTokens: number | null;
   cacheWriteTokens: number | null;
@@ -111,6 +113,19 @@ export interface ReportRow {
 }
 
 const BASE_PERCENTILES = [50, 90, 99];
+
+const DEPRECATED_ALIASES: PropertyDescriptorMap = {
+  inputTokens: {
+    get(this: ReportRow) {
+      return this.promptTokens;
+    },
+  },
+  outputTokens: {
+    get(this: ReportRow) {
+      return this.completionTokens;
+    },
+  },
+};
 
 /** Aggregates calls across sessions; rows sorted by their keys (`null` last). */
 export async function report(store: MetricsStore, options: ReportOptions = {}): Promise<ReportRow[]> {
@@ -140,15 +155,15 @@ function toReportRow(row: AggregateRow, groupBy: readonly GroupKey[], extra: rea
     out[key] = key === "day" && v !== null ? new Date(Number(v) * 86_400_000).toISOString().slice(0, 10) : v;
   });
   const [p50 = null, p90 = null, p99 = null, ...more] = row.percentiles;
-  const result: ReportRow = {
+  const result = {
     ...out,
     sessions: row.sessions,
     calls: row.calls,
     toolCalls: row.toolCalls,
     llmCalls: row.llmCalls,
     failures: row.failures,
-    inputTokens: row.inputTokens,
-    outputTokens: row.outputTokens,
+    promptTokens: row.promptTokens,
+    completionTokens: row.completionTokens,
     cacheReadTokens: row.cacheReadTokens,
     cacheWriteTokens: row.cacheWriteTokens,
     reasoningTokens: row.reasoningTokens,
@@ -156,7 +171,10 @@ function toReportRow(row: AggregateRow, groupBy: readonly GroupKey[], extra: rea
     durationP50: p50,
     durationP90: p90,
     durationP99: p99,
-  };
+  } as ReportRow;
+  // Deprecated: 0.1 called these inputTokens/outputTokens. The old names stay readable for one
+  // release as non-enumerable getters (not in the type, nor in JSON, CSV or toEqual).
+  Object.defineProperties(result, DEPRECATED_ALIASES);
   if (extra.length > 0)
     result.durationPercentiles = Object.fromEntries(extra.map((p, i) => [`p${p}`, more[i] ?? null]));
   return result;

@@ -157,8 +157,8 @@ export interface AggregateRow {
   toolCalls: number;
   llmCalls: number;
   failures: number;
-  inputTokens: number;
-  outputTokens: number;
+  promptTokens: number;
+  completionTokens: number;
   cacheReadTokens: number | null;
   cacheWriteTokens: number | null;
   reasoningTokens: number | null;

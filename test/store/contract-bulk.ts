@@ -79,7 +79,7 @@ export function testBulkWrites(harness: StoreHarness): void {
         Array.from({ length: 100 }, (_, i) => llm(i + 1)),
       );
       const [llms] = await report(store, { where: { sessionId: "bulk3" } });
-      expect([llms?.inputTokens, llms?.cost, llms?.durationP50]).toEqual([100 * 2 ** 40 + 5050, 5.05, 50]);
+      expect([llms?.promptTokens, llms?.cost, llms?.durationP50]).toEqual([100 * 2 ** 40 + 5050, 5.05, 50]);
     }));
 
   test("every integer percentile is the nearest rank of the exact durations, repeats included", () =>

@@ -34,6 +34,18 @@ export function testQueries(harness: StoreHarness, dirs: TempDirs): void {
         expect(await report(store, { groupBy: [key] })).toEqual([...EXPECTED[key]]);
       });
 
+    test("report rows use the Usage token names; inputTokens/outputTokens are deprecated hidden aliases", async () => {
+      const [total] = await report(store);
+      expect(Object.keys(total!)).toEqual([
+        ...["sessions", "calls", "toolCalls", "llmCalls", "failures", "promptTokens", "completionTokens"],
+        ...["cacheReadTokens", "cacheWriteTokens", "reasoningTokens", "cost", "durationP50", "durationP90"],
+        "durationP99",
+      ]);
+      const old = total as unknown as { inputTokens: number; outputTokens: number };
+      expect([old.inputTokens, old.outputTokens]).toEqual([total!.promptTokens, total!.completionTokens]);
+      expect(JSON.stringify(total)).not.toContain("inputTokens");
+    });
+
     test("report grouped by two keys, with extra percentiles", async () => {
       const rows = await report(store, { groupBy: ["agent", "tool"], percentiles: [95, 7] });
       expect(rows.map((r) => [r.agent, r.tool, r.calls])).toEqual([
@@ -65,7 +77,7 @@ export function testQueries(harness: StoreHarness, dirs: TempDirs): void {
       const noPhase = await report(store, { where: { phase: null }, groupBy: ["phase"] });
       expect(noPhase).toEqual([EXPECTED.phase[3]]);
       const either = await report(store, { where: { phase: ["plan", "2"] } });
-      expect(either[0]).toMatchObject({ calls: 2, inputTokens: 1600, cost: 0.013 });
+      expect(either[0]).toMatchObject({ calls: 2, promptTokens: 1600, cost: 0.013 });
       const hosts = await report(store, { where: { host: ["host-b", "host-go"] }, groupBy: ["day"] });
       expect(hosts).toEqual([EXPECTED.day[1], EXPECTED.day[2]]);
       const one = await report(store, { where: { sessionId: "alpha", tool: "Read" } });
@@ -80,7 +92,7 @@ export function testQueries(harness: StoreHarness, dirs: TempDirs): void {
         [null, 3, 3, 0, 0],
       ]);
       const llms = await report(store, { kind: "llm" });
-      expect(llms.map((r) => [r.calls, r.toolCalls, r.llmCalls, r.failures, r.inputTokens])).toEqual([
+      expect(llms.map((r) => [r.calls, r.toolCalls, r.llmCalls, r.failures, r.promptTokens])).toEqual([
         [7, 0, 7, 1, 20_600],
       ]);
       await expect(report(store, { kind: "invocation" as never })).rejects.toThrow(/kind/);

@@ -163,7 +163,7 @@ export function testIngestAndSink(harness: StoreHarness, dirs: TempDirs): void {
         resumed.recordLLMInteraction("p", { promptTokens: 7, completionTokens: 3 }, 0.5);
         await resumed.stop();
         expect(await getSession(store, "r1")).toEqual(resumed.snapshot());
-        expect((await report(store))[0]).toMatchObject({ calls: 10, inputTokens: 7, cost: 0.5 });
+        expect((await report(store))[0]).toMatchObject({ calls: 10, promptTokens: 7, cost: 0.5 });
       } finally {
         await cleanup();
       }

@@ -113,10 +113,11 @@ type Kinds = [toolCalls: number, llmCalls: number];
 
 /** A report row from its keys and numbers (no call in the data set reports cache writes). */
 export function row(keys: Partial<ReportRow>, n: Numbers, [toolCalls, llmCalls]: Kinds): ReportRow {
-  const [sessions, calls, failures, inputTokens, outputTokens, cacheReadTokens, reasoningTokens, cost] = n;
+  const [sessions, calls, failures, promptTokens, completionTokens, cacheReadTokens, reasoningTokens, cost] =
+    n;
   return {
     ...keys,
-    ...{ sessions, calls, toolCalls, llmCalls, failures, inputTokens, outputTokens },
+    ...{ sessions, calls, toolCalls, llmCalls, failures, promptTokens, completionTokens },
     ...{ cacheReadTokens, cacheWriteTokens: null },
     ...{ reasoningTokens, cost, durationP50: n[8], durationP90: n[9], durationP99: n[10] },
   };

@@ -44,9 +44,9 @@ async function checkTotals(store: MetricsStore): Promise<void> {
   expect(await report(store)).toEqual([
     {
       ...{ sessions, calls: sessions * 25, toolCalls: sessions * 20, llmCalls: sessions * 5 },
-      ...{ failures: sessions * 4, inputTokens: sessions * 500 },
+      ...{ failures: sessions * 4, promptTokens: sessions * 500 },
       ...{
-        outputTokens: sessions * 100,
+        completionTokens: sessions * 100,
         cacheReadTokens: null,
         cacheWriteTokens: null,
         reasoningTokens: null,

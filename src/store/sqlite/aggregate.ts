@@ -30,8 +30,8 @@ type CallRow = Record<string, string | number | null> & {
   kind: number;
   calls: number;
   failures: number;
-  input_tokens: number | null;
-  output_tokens: number | null;
+  prompt_tokens: number | null;
+  completion_tokens: number | null;
   cache_read_tokens: number | null;
   cache_write_tokens: number | null;
   reasoning_tokens: number | null;
@@ -47,8 +47,8 @@ function newGroup(keys: (string | number | null)[]): Group {
       toolCalls: 0,
       llmCalls: 0,
       failures: 0,
-      inputTokens: 0,
-      outputTokens: 0,
+      promptTokens: 0,
+      completionTokens: 0,
     },
     ...{
       cacheReadTokens: null,
@@ -85,8 +85,8 @@ export function aggregateRows(client: Database, callRows: SQL, spec: AggregateSp
     if (r.kind === 1) a.toolCalls += r.calls;
     else if (r.kind === 2) a.llmCalls += r.calls;
     a.failures += r.failures;
-    if (r.input_tokens !== null) a.inputTokens += r.input_tokens;
-    if (r.output_tokens !== null) a.outputTokens += r.output_tokens;
+    if (r.prompt_tokens !== null) a.promptTokens += r.prompt_tokens;
+    if (r.completion_tokens !== null) a.completionTokens += r.completion_tokens;
     if (r.cache_read_tokens !== null) a.cacheReadTokens = (a.cacheReadTokens ?? 0) + r.cache_read_tokens;
     if (r.cache_write_tokens !== null) a.cacheWriteTokens = (a.cacheWriteTokens ?? 0) + r.cache_write_tokens;
     if (r.reasoning_tokens !== null) a.reasoningTokens = (a.reasoningTokens ?? 0) + r.reasoning_tokens;
@@ -102,8 +102,8 @@ export function aggregateRows(client: Database, callRows: SQL, spec: AggregateSp
       "toolCalls",
       "llmCalls",
       "failures",
-      "inputTokens",
-      "outputTokens",
+      "promptTokens",
+      "completionTokens",
       "costNanos",
     ] as const)
       num(a[key]);
