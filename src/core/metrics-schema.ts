@@ -4,65 +4,43 @@
  */
 import type { z } from "zod";
 import { ValidationError } from "../errors.ts";
+import {
+  EDIT_STRATEGY_FIELDS,
+  type FieldSpec,
+  fieldList,
+  LLM_FIELDS,
+  PHASE_FIELDS,
+  TOOL_FIELDS,
+} from "./document-fields.ts";
 import { RFC3339 } from "./go-document.ts";
 import { lazySchema } from "./lazy-zod.ts";
 import type { SessionMetrics } from "./types.ts";
 
 /** The camelCase document as `save` accepts it: exact integers, finite floats (built on first use). */
 export const sessionMetricsSchema = lazySchema((z) => {
-  const count = z.int();
   const timestamp = z.string().regex(RFC3339, "expected an RFC 3339 timestamp");
-
+  // One entry's schema from its table in document-fields.ts.
+  const entry = (table: Readonly<Record<string, FieldSpec>>) => {
+    const shape: Record<string, z.ZodType> = {};
+    for (const f of fieldList(table)) {
+      let field: z.ZodType;
+      if (f.kind === "int") field = f.min === undefined ? z.int() : z.int().min(f.min);
+      else field = f.kind === "float" ? z.number() : f.kind === "bool" ? z.boolean() : z.string();
+      shape[f.key] = f.optional ? field.optional() : field;
+    }
+    return z.strictObject(shape);
+  };
   return z.strictObject({
     sessionId: z.string(),
     startedAt: timestamp,
     updatedAt: timestamp,
-    tools: z.array(
-      z.strictObject({
-        name: z.string(),
-        callCount: count,
-        successCount: count,
-        failCount: count,
-        totalDurationMs: count,
-        avgDurationMs: z.number(),
-      }),
-    ),
-    editStrategies: z.array(z.strictObject({ strategy: z.string(), count })),
-    llms: z.array(
-      z.strictObject({
-        phase: z.string(),
-        promptTokens: count,
-        completionTokens: count,
-        totalTokens: count,
-        cost: z.number(),
-        interactionCount: count,
-        promptHash: z.string().optional(),
-        truncatedInput: z.boolean().optional(),
-        cacheReadTokens: count.optional(),
-        cacheWriteTokens: count.optional(),
-        reasoningTokens: count.optional(),
-        unpricedCount: count.min(1).optional(),
-      }),
-    ),
-    phases: z.array(
-      z.strictObject({
-        phase: z.string(),
-        durationMs: count,
-        transitionCount: count,
-        healTriggerCount: count,
-        healSuccessCount: count,
-        healFailCount: count,
-        healDurationMs: count,
-        healLoopCount: count,
-        bisectTriggerCount: count,
-        bisectSuccessCount: count,
-        bisectFailCount: count,
-        success: z.boolean(),
-      }),
-    ),
-    droppedRecords: count.min(0).optional(),
+    tools: z.array(entry(TOOL_FIELDS)),
+    editStrategies: z.array(entry(EDIT_STRATEGY_FIELDS)),
+    llms: z.array(entry(LLM_FIELDS)),
+    phases: z.array(entry(PHASE_FIELDS)),
+    droppedRecords: z.int().min(0).optional(),
     unpricedModels: z.array(z.string()).optional(),
-  });
+  }) as unknown as z.ZodType<SessionMetrics>;
 });
 
 /** Formats the first zod issue as `tools[2].callCount: message`. */
