@@ -5,6 +5,7 @@
  * checks its arguments with the same functions (validate.ts) and every event with
  * `checkEventBounds`, so replay admits exactly what the recorder could have written.
  */
+import { describeValue } from "../errors.ts";
 import type { MetricEvent } from "./events.ts";
 import { isPhaseCountEvent, isPhaseCountType, PHASE_COUNTERS } from "./events.ts";
 import { parseInvocationMetric } from "./invocation.ts";
@@ -162,7 +163,8 @@ const BODY: Record<string, (e: Record<string, unknown>) => string | undefined> =
 export function checkEventContent(value: unknown): string | undefined {
   if (!isRecord(value)) return "not an object";
   const e = value;
-  if (e.v !== 1) return `unknown version ${String(e.v)}`;
+  // describeValue, not String(): a version such as {"toString":1} has no string form.
+  if (e.v !== 1) return `unknown version ${describeValue(e.v)}`;
   if (!isCount(e.seq) || e.seq < 1) return "bad seq";
   if (!isTimestamp(e.ts)) return "bad ts: ts must be whole epoch milliseconds from year 0 to 9999";
   const type = e.type;

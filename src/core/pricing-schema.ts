@@ -51,9 +51,17 @@ export interface PriceTableFile {
   entries: PriceEntry[];
 }
 
+/** The largest rate an entry may give, in USD per million tokens. */
+export const MAX_RATE = 1_000_000;
+
 /** The schemas, built on first use (zod loads lazily; see lazy-zod.ts). */
 const schemas = lazySchema((z) => {
-  const rate = z.number().nonnegative();
+  // Bounded so that every cost stays finite: a rate near Number.MAX_VALUE scales to Infinity,
+  // and 0 tokens × Infinity is NaN. The dearest real rates are a few hundred USD per million.
+  const rate = z
+    .number()
+    .nonnegative()
+    .max(MAX_RATE, `must be at most ${MAX_RATE.toLocaleString("en-US")} USD per million tokens`);
   const ratesSchema = z.strictObject({
     input: rate,
     output: rate,

@@ -75,7 +75,9 @@ export const noParams = z.strictObject({});
 
 /** Parses `url.searchParams` with `schema`; a repeated parameter is refused. */
 export function parseQuery<T extends z.ZodType>(schema: T, params: URLSearchParams): z.output<T> {
-  const raw: Record<string, string> = {};
+  // No prototype: on a plain object, `raw["__proto__"] = v` sets nothing, and `?__proto__=1`
+  // would slip past the unknown-parameter check.
+  const raw: Record<string, string> = Object.create(null);
   for (const [key, value] of params) {
     if (Object.hasOwn(raw, key)) throw new HttpParamError(key, "is given more than once");
     raw[key] = value;
