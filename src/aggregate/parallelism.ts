@@ -13,7 +13,7 @@
  * `concurrent`. It still counts as happening at `t` for the time range: the bucket holding `t`
  * exists, so a session of instantaneous records still gets its (all-zero) timeline.
  */
-import { ValidationError } from "../errors.ts";
+import { describeValue, ValidationError } from "../errors.ts";
 
 /** One bucket of the timeline. */
 export interface ParallelismBucket {
@@ -50,9 +50,13 @@ export function resolveParallelismOptions(options: ParallelismOptions = {}): Req
   const width = options.bucketWidthMs ?? DEFAULT_BUCKET_WIDTH_MS;
   const maxBuckets = options.maxBuckets ?? DEFAULT_MAX_BUCKETS;
   if (!Number.isSafeInteger(width) || width < 1)
-    throw new ValidationError(`[aggregate] bucketWidthMs must be a whole number ≥ 1, got ${String(width)}`);
+    throw new ValidationError(
+      `[aggregate] bucketWidthMs must be a whole number ≥ 1, got ${describeValue(width)}`,
+    );
   if (!Number.isSafeInteger(maxBuckets) || maxBuckets < 1)
-    throw new ValidationError(`[aggregate] maxBuckets must be a whole number ≥ 1, got ${String(maxBuckets)}`);
+    throw new ValidationError(
+      `[aggregate] maxBuckets must be a whole number ≥ 1, got ${describeValue(maxBuckets)}`,
+    );
   return { bucketWidthMs: width, maxBuckets };
 }
 

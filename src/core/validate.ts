@@ -3,6 +3,7 @@
  * check returns `undefined` when the value is fine, or a reason that ends up in a
  * `ValidationError` (strict mode) or in the dropped-record report.
  */
+import { describeValue } from "../errors.ts";
 import type { EventDetails } from "./events.ts";
 import { RFC3339 } from "./go-document.ts";
 import type { NormalizedUsage } from "./state.ts";
@@ -146,7 +147,7 @@ export function normalizeDetails(details: unknown): EventDetails | string {
   }
   if (d.attempt !== undefined) {
     if (typeof d.attempt !== "number" || !Number.isSafeInteger(d.attempt) || d.attempt < 1)
-      return `details.attempt must be a whole number ≥ 1, got ${String(d.attempt)}`;
+      return `details.attempt must be a whole number ≥ 1, got ${describeValue(d.attempt)}`;
     out.attempt = d.attempt;
   }
   if (d.startedAt !== undefined) {

@@ -13,7 +13,7 @@ import { z } from "zod";
 import { describeZodError } from "../core/metrics-schema.ts";
 import { assertSessionId } from "../core/session-id.ts";
 import type { SessionMetrics } from "../core/types.ts";
-import { ValidationError } from "../errors.ts";
+import { describeValue, ValidationError } from "../errors.ts";
 import { foldSession } from "./session-doc.ts";
 import { type AggregateRow, GROUP_KEYS, type GroupKey, type MetricsStore, type WhereSpec } from "./types.ts";
 import { checkText } from "./validate.ts";
@@ -29,7 +29,10 @@ const keyFilter = oneOrMany(z.union([text, z.null()]));
 const instant = z.union([z.date(), z.string(), z.number()]).transform((v, ctx) => {
   const ms = v instanceof Date ? v.getTime() : typeof v === "string" ? Date.parse(v) : v;
   if (!Number.isSafeInteger(ms) || ms < 0) {
-    ctx.addIssue({ code: "custom", message: `is not a valid time at or after 1970 (got ${String(v)})` });
+    ctx.addIssue({
+      code: "custom",
+      message: `is not a valid time at or after 1970 (got ${describeValue(v)})`,
+    });
     return z.NEVER;
   }
   return ms;

@@ -5,7 +5,7 @@
  */
 import { assertSessionId } from "../core/session-id.ts";
 import { utf8Length } from "../core/validate.ts";
-import { ValidationError } from "../errors.ts";
+import { describeValue, ValidationError } from "../errors.ts";
 import type { SessionUpsert } from "./types.ts";
 
 /** Longest value of a text column the report groups or filters by (PostgreSQL's btree refuses entries past ~2.7 kB). */
@@ -86,7 +86,9 @@ export function checkSessionUpsert(s: SessionUpsert): void {
   const int = (v: unknown, what: string, nullable = false) => {
     if (nullable && (v === null || v === undefined)) return;
     if (typeof v !== "number" || !Number.isSafeInteger(v) || v < 0)
-      throw new ValidationError(`${at} ${what} must be a whole number from 0 to 2^53−1, got ${String(v)}`);
+      throw new ValidationError(
+        `${at} ${what} must be a whole number from 0 to 2^53−1, got ${describeValue(v)}`,
+      );
   };
   int(s.startedAt, "startedAt");
   int(s.updatedAt, "updatedAt");

@@ -30,6 +30,11 @@ const BAD: Case[] = [
   ["string success", "recordToolCall", (c) => c.recordToolCall("t", any("yes"), 1)],
   ["undefined success", "recordToolCall", (c) => c.recordToolCall("t", any(undefined), 1)],
   ["bad details.attempt", "recordToolCall", (c) => c.recordToolCall("t", true, 1, { attempt: 0 })],
+  [
+    "details.attempt with no string form",
+    "recordToolCall",
+    (c) => c.recordToolCall("t", true, 1, { attempt: any(Object.create(null)) }),
+  ],
   ["tool total past 2^53−1", "recordToolCall", (c) => c.recordToolCall("big", true, 5)],
   ["NaN cost", "recordLLMInteraction", (c) => c.recordLLMInteraction("p", U, Number.NaN)],
   ["Infinity cost", "recordLLMInteraction", (c) => c.recordLLMInteraction("p", U, Number.POSITIVE_INFINITY)],
