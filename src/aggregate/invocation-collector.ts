@@ -8,11 +8,11 @@
  * costs a few writes rather than one per record.
  */
 import { EventEmitter } from "node:events";
-import * as fsp from "node:fs/promises";
 import { join } from "node:path";
 import { type InvocationMetric, parseInvocationMetric } from "../core/invocation.ts";
 import { INVOCATIONS_FILE } from "../core/session-layout.ts";
 import { errnoCode, StorageError } from "../errors.ts";
+import { closeQuietly, fsyncAsync, io, readAll, writeAll } from "../fs/io.ts";
 import { type AggregateOptions, computeAggregate, type MetricsAggregate } from "./aggregate.ts";
 
 /** Where the collector reports skipped lines and failing `metric-recorded` listeners. */
@@ -60,7 +60,7 @@ export class InvocationMetricsCollector extends EventEmitter<InvocationCollector
   private pending: PendingRecord[] = [];
   private flushQueued = false;
   private tail: Promise<void> = Promise.resolve();
-  private dirReady: Promise<unknown> | undefined;
+  private dirReady = false;
 
   /** @param logger defaults to `console`: skipped lines are data loss and should be seen. */
   constructor(
@@ -121,7 +121,7 @@ export class InvocationMetricsCollector extends EventEmitter<InvocationCollector
     return this.enqueue(async () => {
       let text: string;
       try {
-        text = await fsp.readFile(this.filePath, "utf8");
+        text = await readText(this.filePath);
       } catch (error) {
         if (errnoCode(error) === "ENOENT") return 0;
         throw new StorageError(`[invocations] cannot read ${this.filePath}`, {
@@ -223,27 +223,40 @@ export class InvocationMetricsCollector extends EventEmitter<InvocationCollector
    * length so a torn line never sits in front of the next append.
    */
   private async append(text: string): Promise<void> {
-    this.dirReady ??= fsp.mkdir(this.metricsDir, { recursive: true, mode: 0o755 });
-    try {
-      await this.dirReady;
-    } catch (error) {
-      this.dirReady = undefined; // let a later record try again (the disk may come back)
-      throw error;
+    if (!this.dirReady) {
+      // A failure leaves it false: a later record tries again (the disk may come back).
+      io.mkdirSync(this.metricsDir, { recursive: true, mode: 0o755 });
+      this.dirReady = true;
     }
-    const handle = await fsp.open(this.filePath, "a", 0o644);
+    const fd = io.openSync(this.filePath, "a", 0o644);
     try {
-      const before = (await handle.stat()).size;
+      const before = io.fstatSync(fd).size;
       const data = Buffer.from(text, "utf8");
       try {
-        let written = 0;
-        while (written < data.length) written += (await handle.write(data, written)).bytesWritten;
-        if (this.fsync) await handle.sync();
+        await writeAll(fd, data);
+        if (this.fsync) await fsyncAsync(fd);
       } catch (error) {
-        await handle.truncate(before).catch(() => {});
+        try {
+          io.ftruncateSync(fd, before);
+        } catch {
+          // the write's error is the one to report
+        }
         throw error;
       }
-    } finally {
-      await handle.close();
+    } catch (error) {
+      closeQuietly(fd);
+      throw error;
     }
+    io.closeSync(fd);
+  }
+}
+
+/** The whole file as text (following links, as `readFile` does). */
+async function readText(path: string): Promise<string> {
+  const fd = io.openSync(path, "r");
+  try {
+    return (await readAll(fd)).toString("utf8");
+  } finally {
+    closeQuietly(fd);
   }
 }

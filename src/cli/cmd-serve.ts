@@ -2,8 +2,8 @@
  * `serve`: the read API and the dashboard until the process is told to stop (SIGINT/SIGTERM in
  * `main.ts`, the context's signal in tests). Loopback by default; another address needs a token.
  */
-import { existsSync } from "node:fs";
 import { join } from "node:path";
+import { pathExists } from "../fs/io.ts";
 import { serve } from "../http/serve.ts";
 import type { MetricsStore } from "../store/types.ts";
 import { intOption, UsageError } from "./args.ts";
@@ -48,7 +48,7 @@ export const serveCommand: Command = {
     const token = (args.values.token as string | undefined) ?? (ctx.env.SESSION_METRICS_TOKEN || undefined);
     const defaultStore = join(ctx.dir, "metrics.db");
     const spec =
-      (args.values.store as string | undefined) ?? (existsSync(defaultStore) ? defaultStore : undefined);
+      (args.values.store as string | undefined) ?? (pathExists(defaultStore) ? defaultStore : undefined);
     const store: MetricsStore | undefined = spec === undefined ? undefined : await openStore(spec);
     try {
       const server = serve({

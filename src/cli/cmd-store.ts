@@ -4,8 +4,8 @@
  * loaded only by these commands. Without `--store`, `report` folds the sessions directory into a
  * private in-memory SQLite store first (always current, with progress on a terminal).
  */
-import { readdirSync } from "node:fs";
 import { join } from "node:path";
+import { io } from "../fs/io.ts";
 import { formatCount, formatDuration, formatUsd } from "../http/dashboard/format.ts";
 import type { ReportRow } from "../store/report.ts";
 import { GROUP_KEYS, type GroupKey, type MetricsStore } from "../store/types.ts";
@@ -32,7 +32,7 @@ export async function openStore(spec: string): Promise<MetricsStore> {
 /** Folders in the directory: the ingest's unit of progress. */
 function folderCount(dir: string): number {
   try {
-    return readdirSync(dir, { withFileTypes: true }).filter((d) => d.isDirectory()).length;
+    return io.readdirEntriesSync(dir).filter((d) => d.isDirectory()).length;
   } catch {
     return 0;
   }

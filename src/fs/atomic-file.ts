@@ -4,9 +4,17 @@
  * fsync the directory. A failure leaves the previous file byte-identical and no temp file behind.
  */
 
-import * as fs from "node:fs";
-import { basename, dirname, join } from "node:path";
+import { basename, dirname, join, resolve } from "node:path";
 import { errnoCode, StorageError } from "../errors.ts";
+import {
+  closeQuietly,
+  fsyncAsync as fsync,
+  io,
+  renameAsync as rename,
+  writeAll,
+  writeAllSync,
+} from "./io.ts";
+import { removeOrRemember, retryRemovals } from "./leftovers.ts";
 import { randomHex } from "./random-hex.ts";
 
 export const FILE_MODE = 0o644;
@@ -19,7 +27,12 @@ function tempPath(path: string): string {
 function storageError(action: string, path: string, cause: unknown): StorageError {
   const code = errnoCode(cause);
   const reason = cause instanceof Error ? cause.message : String(cause);
-  return new StorageError(`[write] could not ${action} ${path}: ${reason}; the previous file is unchanged`, {
+  // After the rename the new file is in place: only its durability is in doubt.
+  const state =
+    action === "write"
+      ? "the previous file is unchanged"
+      : "the new file is in place but may not survive a power loss";
+  return new StorageError(`[write] could not ${action} ${path}: ${reason}; ${state}`, {
     cause,
     code,
     path,
@@ -40,6 +53,7 @@ function ignorableDirSyncError(error: unknown): boolean {
  * temp file cannot be, rather than before every write.
  */
 export async function writeFileAtomic(path: string, data: string | Uint8Array): Promise<void> {
+  retryRemovals(); // temp files an earlier failure could not remove
   const dir = dirname(path);
   const tmp = tempPath(path);
   let fd: number | undefined;
@@ -47,24 +61,24 @@ export async function writeFileAtomic(path: string, data: string | Uint8Array): 
   try {
     fd = createTemp(tmp, dir);
     created = true;
-    await writeAll(fd, typeof data === "string" ? Buffer.from(data) : data);
+    await writeAll(fd, typeof data === "string" ? Buffer.from(data) : data, 0);
     await fsync(fd);
     const open = fd;
     fd = undefined;
-    fs.closeSync(open);
+    io.closeSync(open);
     await rename(tmp, path);
     created = false;
   } catch (error) {
     if (fd !== undefined) closeQuietly(fd);
-    if (created) removeQuietly(tmp);
+    if (created) removeOrRemember(tmp);
     throw storageError("write", path, error);
   }
   try {
-    const dirFd = fs.openSync(dir, "r");
+    const dirFd = io.openSync(dir, "r");
     try {
       await fsync(dirFd);
     } finally {
-      fs.closeSync(dirFd);
+      io.closeSync(dirFd);
     }
   } catch (error) {
     if (!ignorableDirSyncError(error)) throw storageError("fsync the directory of", path, error);
@@ -74,82 +88,80 @@ export async function writeFileAtomic(path: string, data: string | Uint8Array): 
 /** Creates the temp file (exclusively: never through a planted symlink), and its folder if missing. */
 function createTemp(tmp: string, dir: string): number {
   try {
-    return fs.openSync(tmp, "wx", FILE_MODE);
+    return io.openSync(tmp, "wx", FILE_MODE);
   } catch (error) {
     if (errnoCode(error) !== "ENOENT") throw error;
-    fs.mkdirSync(dir, { recursive: true, mode: DIR_MODE });
-    return fs.openSync(tmp, "wx", FILE_MODE);
-  }
-}
-
-function writeAll(fd: number, bytes: Uint8Array): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const next = (offset: number) => {
-      if (offset >= bytes.length) return resolve();
-      fs.write(fd, bytes, offset, bytes.length - offset, offset, (error, written) => {
-        if (error) reject(error);
-        else next(offset + written);
-      });
-    };
-    next(0);
-  });
-}
-
-function rename(from: string, to: string): Promise<void> {
-  return new Promise((resolve, reject) =>
-    fs.rename(from, to, (error) => (error ? reject(error) : resolve())),
-  );
-}
-
-function fsync(fd: number): Promise<void> {
-  return new Promise((resolve, reject) => fs.fsync(fd, (error) => (error ? reject(error) : resolve())));
-}
-
-function closeQuietly(fd: number): void {
-  try {
-    fs.closeSync(fd);
-  } catch {
-    // already failing; the original error is the one to report
-  }
-}
-
-function removeQuietly(path: string): void {
-  try {
-    fs.rmSync(path, { force: true });
-  } catch {
-    // already failing; the original error is the one to report
+    syncNewDirectories(io.mkdirSync(dir, { recursive: true, mode: DIR_MODE }), dir);
+    return io.openSync(tmp, "wx", FILE_MODE);
   }
 }
 
 /** The same steps, synchronously: for exit handlers, where no promise will ever settle. */
 export function writeFileAtomicSync(path: string, data: string | Uint8Array): void {
+  retryRemovals();
   const dir = dirname(path);
   const tmp = tempPath(path);
   let created = false;
   try {
-    fs.mkdirSync(dir, { recursive: true, mode: DIR_MODE });
-    const fd = fs.openSync(tmp, "wx", FILE_MODE);
+    syncNewDirectories(io.mkdirSync(dir, { recursive: true, mode: DIR_MODE }), dir);
+    const fd = io.openSync(tmp, "wx", FILE_MODE);
     created = true;
     try {
-      fs.writeFileSync(fd, data);
-      fs.fsyncSync(fd);
+      writeAllSync(fd, typeof data === "string" ? Buffer.from(data) : data, 0);
+      io.fsyncSync(fd);
     } finally {
-      fs.closeSync(fd);
+      io.closeSync(fd);
     }
-    fs.renameSync(tmp, path);
+    io.renameSync(tmp, path);
     created = false;
   } catch (error) {
-    if (created) fs.rmSync(tmp, { force: true });
+    if (created) removeOrRemember(tmp);
     throw storageError("write", path, error);
   }
   try {
-    const fd = fs.openSync(dir, "r");
+    const fd = io.openSync(dir, "r");
     try {
-      fs.fsyncSync(fd);
+      io.fsyncSync(fd);
     } finally {
-      fs.closeSync(fd);
+      io.closeSync(fd);
     }
   } catch (error) {
     if (!ignorableDirSyncError(error)) throw storageError("fsync the directory of", path, error);
+  }
+}
+
+/**
+ * fsyncs a directory: a file (or folder) created, renamed or linked in it survives a power loss
+ * only once this returned. Filesystems that cannot fsync a directory (EINVAL) are not an error.
+ * @throws StorageError
+ */
+export function syncDirectorySync(dir: string): void {
+  try {
+    const fd = io.openSync(dir, "r");
+    try {
+      io.fsyncSync(fd);
+    } finally {
+      io.closeSync(fd);
+    }
+  } catch (error) {
+    if (ignorableDirSyncError(error)) return;
+    throw new StorageError(`[write] could not fsync the directory ${dir}: ${(error as Error).message}`, {
+      cause: error,
+      code: errnoCode(error),
+      path: dir,
+    });
+  }
+}
+
+/**
+ * Makes the folders `mkdir -p` just created durable, `first` (what `mkdirSync` returned, undefined
+ * when it created nothing) down to `leaf`: each new name is on disk once its parent is fsync'd.
+ */
+export function syncNewDirectories(first: string | undefined, leaf: string): void {
+  if (first === undefined) return;
+  const top = dirname(resolve(first));
+  for (let dir = dirname(resolve(leaf)); ; dir = dirname(dir)) {
+    syncDirectorySync(dir);
+    if (dir === top || dir === dirname(dir)) return;
   }
 }

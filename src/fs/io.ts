@@ -35,6 +35,9 @@ export interface FileIO {
   mkdirSync(path: string, options: { recursive: boolean; mode: number }): string | undefined;
   linkSync(existing: string, created: string): void;
   readdirSync(path: string): string[];
+  /** `readdirSync(path, { withFileTypes: true })`. */
+  readdirEntriesSync(path: string): fs.Dirent[];
+  statSync(path: string): fs.Stats;
   read(
     fd: number,
     buffer: Uint8Array,
@@ -71,6 +74,8 @@ export const nodeFileIO: Readonly<FileIO> = Object.freeze<FileIO>({
   mkdirSync: (path, options) => fs.mkdirSync(path, options),
   linkSync: (existing, created) => fs.linkSync(existing, created),
   readdirSync: (path) => fs.readdirSync(path),
+  readdirEntriesSync: (path) => fs.readdirSync(path, { withFileTypes: true }),
+  statSync: (path) => fs.statSync(path),
   read: (fd, buffer, offset, length, position, callback) =>
     fs.read(fd, buffer, offset, length, position, callback),
   write: (fd, buffer, offset, length, position, callback) =>
@@ -100,5 +105,121 @@ export function removeFile(path: string): void {
     io.unlinkSync(path);
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
+  }
+}
+
+/** Whether `path` exists (following links), as `fs.existsSync`: any error reads as "no". */
+export function pathExists(path: string): boolean {
+  try {
+    io.statSync(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+const READ_CHUNK = 64 * 1024;
+
+/** Reads `fd` from byte 0 to its end (a file may grow or shrink while it is read). */
+export function readAllSync(fd: number): Buffer {
+  const chunks: Buffer[] = [];
+  let position = 0;
+  for (;;) {
+    const chunk = Buffer.allocUnsafe(READ_CHUNK);
+    const n = io.readSync(fd, chunk, 0, chunk.length, position);
+    if (n === 0) break;
+    chunks.push(chunk.subarray(0, n));
+    position += n;
+  }
+  return Buffer.concat(chunks, position);
+}
+
+/** `readAllSync` with each read in the thread pool. */
+export async function readAll(fd: number): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let position = 0;
+  for (;;) {
+    const chunk = Buffer.allocUnsafe(READ_CHUNK);
+    const n = await new Promise<number>((resolve, reject) =>
+      io.read(fd, chunk, 0, chunk.length, position, (error, bytesRead) =>
+        error ? reject(error) : resolve(bytesRead),
+      ),
+    );
+    if (n === 0) break;
+    chunks.push(chunk.subarray(0, n));
+    position += n;
+  }
+  return Buffer.concat(chunks, position);
+}
+
+/**
+ * Writes all of `bytes`: a short write (a full disk, a signal) is continued where it stopped,
+ * so the file never keeps half a record that the caller believes whole. `position` null appends
+ * at the file's offset (O_APPEND files); a number writes from there on.
+ */
+export function writeAllSync(fd: number, bytes: Uint8Array, position: number | null = null): void {
+  let written = 0;
+  while (written < bytes.length) {
+    const at = position === null ? null : position + written;
+    written += progress(io.writeSync(fd, bytes, written, bytes.length - written, at));
+  }
+}
+
+/** A write that moves nothing would loop for ever: it is an error (as the C library treats it). */
+function progress(n: number): number {
+  if (n > 0) return n;
+  throw Object.assign(new Error("EIO: a write made no progress"), { code: "EIO", syscall: "write" });
+}
+
+/** `writeAllSync` with each write in the thread pool. */
+export function writeAll(fd: number, bytes: Uint8Array, position: number | null = null): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const next = (written: number) => {
+      if (written >= bytes.length) return resolve();
+      const at = position === null ? null : position + written;
+      io.write(fd, bytes, written, bytes.length - written, at, (error, n) => {
+        if (error) return reject(error);
+        try {
+          next(written + progress(n));
+        } catch (stalled) {
+          reject(stalled);
+        }
+      });
+    };
+    next(0);
+  });
+}
+
+/** `io.fsync` as a promise. */
+export function fsyncAsync(fd: number): Promise<void> {
+  return new Promise((resolve, reject) => io.fsync(fd, (error) => (error ? reject(error) : resolve())));
+}
+
+/** `io.rename` as a promise. */
+export function renameAsync(from: string, to: string): Promise<void> {
+  return new Promise((resolve, reject) =>
+    io.rename(from, to, (error) => (error ? reject(error) : resolve())),
+  );
+}
+
+/**
+ * Closes `fd`, ignoring a failure: for a file only read from (nothing of ours can be lost), or when
+ * another error is already being reported.
+ */
+export function closeQuietly(fd: number): void {
+  try {
+    io.closeSync(fd);
+  } catch {
+    // see above
+  }
+}
+
+/** A whole file as UTF-8 text, following links (for files the user or a package names, and /proc). */
+export function readTextFileSync(path: string): string {
+  const fd = io.openSync(path, "r");
+  try {
+    return readAllSync(fd).toString("utf8");
+  } finally {
+    closeQuietly(fd);
   }
 }

@@ -3,16 +3,15 @@
  * A missing file is "nothing" (`null`); anything else that goes wrong is a typed error.
  */
 
-import { constants as fsConstants } from "node:fs";
-import type { FileHandle } from "node:fs/promises";
-import * as fsp from "node:fs/promises";
 import { decodeMetrics, encodeMetrics, parseJson } from "../core/go-document.ts";
 import { assertWritableMetrics } from "../core/metrics-schema.ts";
 import { assertSessionId } from "../core/session-id.ts";
 import { metricsPath } from "../core/session-layout.ts";
 import type { SessionMetrics } from "../core/types.ts";
-import { errnoCode, ParseError, SchemaError, StorageError } from "../errors.ts";
+import { ParseError, SchemaError, StorageError } from "../errors.ts";
 import { writeFileAtomic } from "./atomic-file.ts";
+import { closeQuietly, io, readAll } from "./io.ts";
+import { openRegularFile } from "./regular-file.ts";
 
 /** Larger files are refused before they are read. */
 export const MAX_METRICS_FILE_BYTES = 16 * 1024 * 1024;
@@ -39,38 +38,29 @@ export async function load(sessionsDir: string, sessionId: string): Promise<Sess
 
 /** Reads a UTF-8 file of at most `limit` bytes; `null` when it does not exist. */
 export async function readTextLimited(path: string, limit: number): Promise<string | null> {
-  let handle: FileHandle;
+  let fd: number;
   try {
-    // Never through a symbolic link, and never waiting on a planted FIFO.
-    const { O_NOFOLLOW, O_NONBLOCK, O_RDONLY } = fsConstants;
-    handle = await fsp.open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK);
+    // Never through a symbolic link, never waiting on a planted FIFO, only a regular file.
+    fd = openRegularFile(path, "read", "load");
   } catch (error) {
-    const code = errnoCode(error);
+    const code = (error as StorageError).code;
     if (code === "ENOENT" || code === "ENOTDIR") return null;
-    const why =
-      code === "ELOOP" ? "it is a symbolic link, which is never followed" : (error as Error).message;
-    throw new StorageError(`[load] could not open ${path}: ${why}`, { cause: error, code, path });
+    throw error;
   }
   try {
-    const stat = await handle.stat();
-    if (!stat.isFile())
-      throw new StorageError(`[load] refusing to read ${path}: it is not a regular file`, {
-        code: "EFTYPE",
-        path,
-      });
-    const { size } = stat;
+    const { size } = io.fstatSync(fd);
     if (size > limit) throw new ParseError(path, `file is ${size} bytes; the limit is ${limit} bytes`);
-    const bytes = await handle.readFile();
+    const bytes = await readAll(fd);
     if (bytes.byteLength > limit) throw new ParseError(path, `file grew past the limit of ${limit} bytes`);
     return new TextDecoder().decode(bytes);
   } catch (error) {
-    if (error instanceof ParseError || error instanceof StorageError) throw error;
+    if (error instanceof ParseError) throw error;
     throw new StorageError(`[load] could not read ${path}: ${(error as Error).message}`, {
       cause: error,
       path,
     });
   } finally {
-    await handle.close();
+    closeQuietly(fd); // read only: a failed close loses nothing
   }
 }
 

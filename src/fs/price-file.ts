@@ -2,9 +2,9 @@
  * Price tables from JSON files: `createPriceTable` takes entries or a path (read synchronously),
  * `loadPriceTable` reads a path asynchronously. Validation and pricing are `core/pricing.ts`.
  */
-import { readFileSync } from "node:fs";
 import { type PriceTable, type PriceTableOptions, priceTableFrom } from "../core/pricing.ts";
 import { ParseError, StorageError } from "../errors.ts";
+import { closeQuietly, io, readAll, readTextFileSync } from "./io.ts";
 
 /**
  * A price table from entries (an array, or `{ asOf?, entries }`) or from a JSON file path (read
@@ -17,7 +17,7 @@ export function createPriceTable(
   if (typeof source !== "string") return priceTableFrom(source, options);
   let text: string;
   try {
-    text = readFileSync(source, "utf8");
+    text = readTextFileSync(source);
   } catch (cause) {
     throw unreadable(source, cause);
   }
@@ -31,11 +31,21 @@ export function createPriceTable(
 export async function loadPriceTable(path: string, options: PriceTableOptions = {}): Promise<PriceTable> {
   let text: string;
   try {
-    text = await Bun.file(path).text();
+    text = await readText(path);
   } catch (cause) {
     throw unreadable(path, cause);
   }
   return fromJson(text, path, options);
+}
+
+/** The file as text; links are followed, as a user naming a price file expects. */
+async function readText(path: string): Promise<string> {
+  const fd = io.openSync(path, "r");
+  try {
+    return (await readAll(fd)).toString("utf8");
+  } finally {
+    closeQuietly(fd);
+  }
 }
 
 function unreadable(path: string, cause: unknown): StorageError {

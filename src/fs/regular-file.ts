@@ -3,10 +3,11 @@
  * often runs as root: a planted `journal.jsonl → /etc/passwd` must not be appended to, truncated
  * or copied) and only when they are regular files. Anything else is a `StorageError` naming it.
  */
-import * as fs from "node:fs";
+import { constants } from "node:fs";
 import { errnoCode, StorageError } from "../errors.ts";
+import { closeQuietly, io, readAllSync } from "./io.ts";
 
-const { O_APPEND, O_CREAT, O_NOFOLLOW, O_NONBLOCK, O_RDONLY, O_RDWR, O_WRONLY } = fs.constants;
+const { O_APPEND, O_CREAT, O_NOFOLLOW, O_NONBLOCK, O_RDONLY, O_RDWR, O_WRONLY } = constants;
 
 // O_NONBLOCK: opening a planted FIFO must not wait for its other end (it is then refused by the
 // fstat check below); on a regular file it changes nothing.
@@ -25,7 +26,7 @@ export type OpenMode = keyof typeof FLAGS;
 export function openRegularFile(path: string, mode: OpenMode, area: string): number {
   let fd: number;
   try {
-    fd = fs.openSync(path, FLAGS[mode], 0o644);
+    fd = io.openSync(path, FLAGS[mode], 0o644);
   } catch (error) {
     const code = errnoCode(error);
     // ELOOP: the last component is a symbolic link (O_NOFOLLOW).
@@ -35,17 +36,17 @@ export function openRegularFile(path: string, mode: OpenMode, area: string): num
   }
   let kind: string | undefined;
   try {
-    const stat = fs.fstatSync(fd);
+    const stat = io.fstatSync(fd);
     if (!stat.isFile()) kind = stat.isDirectory() ? "a directory" : "not a regular file";
   } catch (error) {
-    fs.closeSync(fd);
+    closeQuietly(fd);
     throw new StorageError(`[${area}] could not stat ${path}: ${(error as Error).message}`, {
       cause: error,
       path,
     });
   }
   if (kind !== undefined) {
-    fs.closeSync(fd);
+    closeQuietly(fd);
     throw new StorageError(`[${area}] refusing to use ${path}: it is ${kind}`, { code: "EFTYPE", path });
   }
   return fd;
@@ -61,13 +62,13 @@ export function readRegularFile(path: string, area: string): Uint8Array | null {
     throw error;
   }
   try {
-    return fs.readFileSync(fd);
+    return readAllSync(fd);
   } catch (error) {
     throw new StorageError(`[${area}] could not read ${path}: ${(error as Error).message}`, {
       cause: error,
       path,
     });
   } finally {
-    fs.closeSync(fd);
+    closeQuietly(fd);
   }
 }

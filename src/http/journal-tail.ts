@@ -8,10 +8,11 @@
  * A journal rewritten under the tail (a collector's recovery replaces it) is read again from
  * the start, skipping the seqs already delivered.
  */
-import * as fs from "node:fs";
+import * as fs from "node:fs"; // fs.watch only: every read goes through `io`
 import { dirname } from "node:path";
 import type { MetricEvent } from "../core/events.ts";
 import { StorageError } from "../errors.ts";
+import { closeQuietly, io } from "../fs/io.ts";
 import { openRegularFile } from "../fs/regular-file.ts";
 import { decodeEventLine } from "../journal/line-codec.ts";
 
@@ -50,7 +51,7 @@ export function tailJournal(path: string, options: JournalTailOptions): JournalT
       throw error;
     }
     try {
-      const stat = fs.fstatSync(fd);
+      const stat = io.fstatSync(fd);
       if (stat.ino !== inode || stat.size < offset) {
         // A new file (or one cut shorter): read it from the start; seqs already sent are skipped.
         if (inode !== 0 || options.afterSeq !== undefined || offset > 0) offset = 0;
@@ -58,10 +59,10 @@ export function tailJournal(path: string, options: JournalTailOptions): JournalT
       }
       if (stat.size === offset) return;
       const bytes = Buffer.allocUnsafe(stat.size - offset);
-      const read = fs.readSync(fd, bytes, 0, bytes.length, offset);
+      const read = io.readSync(fd, bytes, 0, bytes.length, offset);
       deliver(bytes.subarray(0, read));
     } finally {
-      fs.closeSync(fd);
+      closeQuietly(fd);
     }
   }
 
@@ -130,13 +131,13 @@ export function tailJournal(path: string, options: JournalTailOptions): JournalT
       throw error;
     }
     try {
-      const stat = fs.fstatSync(fd);
+      const stat = io.fstatSync(fd);
       inode = stat.ino;
       // Look back in growing windows for the last newline (lines are small; a restore may not be).
       for (let window = 64 * 1024; ; window *= 4) {
         const from = Math.max(0, stat.size - window);
         const bytes = Buffer.allocUnsafe(stat.size - from);
-        fs.readSync(fd, bytes, 0, bytes.length, from);
+        io.readSync(fd, bytes, 0, bytes.length, from);
         const last = bytes.lastIndexOf(NEWLINE);
         const previous = last > 0 ? bytes.lastIndexOf(NEWLINE, last - 1) : -1;
         if (last >= 0 && (previous >= 0 || from === 0)) {
@@ -148,7 +149,7 @@ export function tailJournal(path: string, options: JournalTailOptions): JournalT
         if (from === 0) return 0;
       }
     } finally {
-      fs.closeSync(fd);
+      closeQuietly(fd);
     }
   }
 }

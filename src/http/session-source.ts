@@ -3,16 +3,17 @@
  * session, whether one exists, and a cheap identity of its files so that views computed from
  * them can be cached until they change. Nothing here follows a symbolic link or writes.
  */
-import { lstatSync, readdirSync } from "node:fs";
+import type { Dirent } from "node:fs";
 import { sep } from "node:path";
 import { assertSessionId } from "../core/session-id.ts";
 import { JOURNAL_FILE, METRICS_FILE } from "../core/session-layout.ts";
 import { errnoCode, StorageError } from "../errors.ts";
+import { io } from "../fs/io.ts";
 
 /** `inode:size:mtime` of a regular file, `-` when it is missing (or not a regular file). */
 export function fileIdentity(path: string): string {
   try {
-    const s = lstatSync(path);
+    const s = io.lstatSync(path);
     return s.isFile() ? `${s.ino}:${s.size}:${s.mtimeMs}` : "-";
   } catch (error) {
     const code = errnoCode(error);
@@ -67,9 +68,9 @@ export function requireSession(sessionsDir: string, sessionId: string): string {
  * symbolic links and stray files are not sessions.
  */
 export function listSessionIds(sessionsDir: string): string[] {
-  let entries: import("node:fs").Dirent[];
+  let entries: Dirent[];
   try {
-    entries = readdirSync(sessionsDir, { withFileTypes: true });
+    entries = io.readdirEntriesSync(sessionsDir);
   } catch (error) {
     if (errnoCode(error) === "ENOENT") return [];
     throw new StorageError(`[read] could not list ${sessionsDir}: ${(error as Error).message}`, {

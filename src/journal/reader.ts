@@ -9,7 +9,6 @@
  * `journal.corrupt-<timestamp>` and leaves the journal holding exactly its valid lines, with a
  * `lost` marker where `seq` skips, so appends continue after the last good line.
  */
-import * as fs from "node:fs";
 import { join } from "node:path";
 import { checkEventBounds } from "../core/event-check.ts";
 import { type MetricEvent, reduce } from "../core/events.ts";
@@ -17,6 +16,7 @@ import { CORRUPT_PREFIX, JOURNAL_FILE } from "../core/session-layout.ts";
 import { createState, type SessionState } from "../core/state.ts";
 import { StorageError } from "../errors.ts";
 import { writeFileAtomicSync } from "../fs/atomic-file.ts";
+import { io, removeFile, writeAllSync } from "../fs/io.ts";
 import { randomHex } from "../fs/random-hex.ts";
 import { openRegularFile, readRegularFile } from "../fs/regular-file.ts";
 import type { Logger } from "../logger.ts";
@@ -256,16 +256,20 @@ function setAside(sessionDir: string, path: string, bytes: Uint8Array): string {
   // A random suffix: two recoveries in one millisecond (or with a clock set back) must not collide.
   const stamp = new Date().toISOString().replace(/[:.]/g, "-");
   const aside = join(sessionDir, `${CORRUPT_PREFIX}${stamp}-${randomHex(3)}`);
+  let created = false;
   try {
-    const fd = fs.openSync(aside, "wx", 0o644); // exclusive: never through a planted link
+    const fd = io.openSync(aside, "wx", 0o644); // exclusive: never through a planted link
+    created = true;
     try {
-      fs.writeSync(fd, bytes);
-      fs.fsyncSync(fd);
+      writeAllSync(fd, bytes, 0);
+      io.fsyncSync(fd);
     } finally {
-      fs.closeSync(fd);
+      io.closeSync(fd);
     }
     fsyncDir(sessionDir);
   } catch (error) {
+    // A half-written copy would be mistaken for the whole of what was set aside.
+    if (created) removeQuietly(aside);
     throw new StorageError(
       `[journal] could not set aside the bad bytes of ${path}: ${(error as Error).message}`,
       {
@@ -277,14 +281,22 @@ function setAside(sessionDir: string, path: string, bytes: Uint8Array): string {
   return aside;
 }
 
+function removeQuietly(path: string): void {
+  try {
+    removeFile(path);
+  } catch {
+    // already failing; the original error is the one to report
+  }
+}
+
 function truncate(path: string, length: number): void {
   try {
     const fd = openRegularFile(path, "update", "journal");
     try {
-      fs.ftruncateSync(fd, length);
-      fs.fsyncSync(fd);
+      io.ftruncateSync(fd, length);
+      io.fsyncSync(fd);
     } finally {
-      fs.closeSync(fd);
+      io.closeSync(fd);
     }
   } catch (error) {
     if (error instanceof StorageError) throw error;
@@ -296,12 +308,12 @@ function truncate(path: string, length: number): void {
 }
 
 function fsyncDir(dir: string): void {
-  const fd = fs.openSync(dir, "r");
+  const fd = io.openSync(dir, "r");
   try {
-    fs.fsyncSync(fd);
+    io.fsyncSync(fd);
   } catch {
     // some filesystems cannot fsync a directory; the file itself is synced
   } finally {
-    fs.closeSync(fd);
+    io.closeSync(fd);
   }
 }

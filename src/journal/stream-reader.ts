@@ -4,10 +4,10 @@
  * and memory holds one chunk plus what the fold keeps (distinct keys), never the whole file.
  * Same checks and problems as the whole-file scan (`JournalScanner`).
  */
-import * as fs from "node:fs";
 import type { MetricEvent } from "../core/events.ts";
 import { createState, type SessionState } from "../core/state.ts";
 import { StorageError } from "../errors.ts";
+import { closeQuietly, io } from "../fs/io.ts";
 import { openRegularFile } from "../fs/regular-file.ts";
 import { type JournalScan, JournalScanner, scanLines } from "./reader.ts";
 
@@ -53,7 +53,7 @@ export async function streamJournal(
       path,
     });
   } finally {
-    fs.closeSync(fd);
+    closeQuietly(fd); // read only: a failed close loses nothing
   }
   return scanner.end(total);
 }
@@ -61,7 +61,7 @@ export async function streamJournal(
 /** One read at `position` into `buffer` from `offset`, in the thread pool. */
 function read(fd: number, buffer: Uint8Array, offset: number, position: number): Promise<number> {
   return new Promise((resolve, reject) =>
-    fs.read(fd, buffer, offset, buffer.length - offset, position, (error, bytesRead) =>
+    io.read(fd, buffer, offset, buffer.length - offset, position, (error, bytesRead) =>
       error ? reject(error) : resolve(bytesRead),
     ),
   );

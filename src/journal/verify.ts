@@ -3,10 +3,10 @@
  * valid events it holds, the last seq, and every problem (bad line, gap, torn tail) with where it
  * is and which seqs it sits between. Nothing is modified.
  */
-import * as fs from "node:fs";
 import { assertSessionId } from "../core/session-id.ts";
 import { journalPath, metricsPath, sessionPath } from "../core/session-layout.ts";
 import { StorageError } from "../errors.ts";
+import { pathExists } from "../fs/io.ts";
 import { type JournalProblem, scanJournal } from "./reader.ts";
 
 export interface JournalVerification {
@@ -26,7 +26,7 @@ export interface JournalVerification {
 export async function verifyJournal(sessionsDir: string, sessionId: string): Promise<JournalVerification> {
   assertSessionId(sessionId);
   const path = journalPath(sessionsDir, sessionId);
-  if (!fs.existsSync(path) && !fs.existsSync(metricsPath(sessionsDir, sessionId)))
+  if (!pathExists(path) && !pathExists(metricsPath(sessionsDir, sessionId)))
     throw new StorageError(
       `[verify] there is no session ${JSON.stringify(sessionId)} in ${sessionsDir} (no ${path})`,
       { code: "ENOENT", path: sessionPath(sessionsDir, sessionId) },

@@ -13,9 +13,11 @@
  * success never leaves a bad line mid-file; the lines stay queued and are retried with backoff.
  */
 
-import * as fs from "node:fs";
+import { dirname } from "node:path";
 import type { MetricEvent } from "../core/events.ts";
 import { errnoCode, StorageError } from "../errors.ts";
+import { syncDirectorySync } from "../fs/atomic-file.ts";
+import { closeQuietly, io, writeAllSync } from "../fs/io.ts";
 import { openRegularFile } from "../fs/regular-file.ts";
 import type { Logger } from "../logger.ts";
 import { encodeEventFields, linesBuffer } from "./line-codec.ts";
@@ -89,6 +91,16 @@ export class JournalWriter {
     this.#logger = options.logger;
     this.#offset = offset;
     this.#fd = openJournal(path);
+    // A new journal's name is on disk only once its folder is fsync'd; until then a power loss
+    // could take the file with every line a sync() acknowledged.
+    if (offset === 0 && this.durability !== "buffered") {
+      try {
+        syncDirectorySync(dirname(path));
+      } catch (error) {
+        closeQuietly(this.#fd); // the fsync's error is the one to report
+        throw error;
+      }
+    }
   }
 
   /** fsyncs of the journal that succeeded so far. */
@@ -125,6 +137,7 @@ export class JournalWriter {
    * `buffered`, fsync'd). Rejects with StorageError while the disk refuses the write.
    */
   sync(): Promise<void> {
+    if (this.#closed) return Promise.resolve(); // close() synced everything; closeSync() gave up
     this.#writePending();
     if (this.#lost !== undefined) return Promise.reject(this.#lost.error);
     // The loss is on disk now (a `lost` marker); the first sync() after it still reports it.
@@ -136,15 +149,24 @@ export class JournalWriter {
     return this.#fsync();
   }
 
-  /** Writes and fsyncs what is queued, then closes the file. Safe to call twice. */
+  /**
+   * Writes and fsyncs what is queued, then closes the file. Safe to call twice. When the sync
+   * fails the file stays open with its lines queued, so a later call (the disk back) completes.
+   */
   async close(): Promise<void> {
     if (this.#closed) return;
+    await this.sync();
+    this.#closed = true;
+    this.#clearTimer();
     try {
-      await this.sync();
-    } finally {
-      this.#closed = true;
-      this.#clearTimer();
-      fs.closeSync(this.#fd);
+      io.closeSync(this.#fd);
+    } catch (error) {
+      // Linux frees the descriptor whatever close says; an error (NFS) may mean lost writeback.
+      throw new StorageError(`[journal] could not close ${this.path}: ${(error as Error).message}`, {
+        cause: error,
+        code: errnoCode(error),
+        path: this.path,
+      });
     }
   }
 
@@ -153,7 +175,7 @@ export class JournalWriter {
     if (this.#closed) return;
     this.#closed = true;
     this.#clearTimer();
-    fs.closeSync(this.#fd);
+    closeQuietly(this.#fd); // nothing is written any more: what is on disk stays as it is
   }
 
   /** Writes what is queued now (no fsync), so that a reader of the file sees it. */
@@ -165,10 +187,17 @@ export class JournalWriter {
   flushSync(): void {
     if (this.#closed) return;
     this.#writePending();
-    if (this.durability !== "buffered") {
-      fs.fsyncSync(this.#fd);
-      this.#fsyncs++;
+    if (this.durability === "buffered") return;
+    try {
+      io.fsyncSync(this.#fd);
+    } catch (error) {
+      throw new StorageError(`[journal] fsync of ${this.path} failed: ${(error as Error).message}`, {
+        cause: error,
+        code: errnoCode(error),
+        path: this.path,
+      });
     }
+    this.#fsyncs++;
   }
 
   #schedule(delay: number): void {
@@ -213,9 +242,8 @@ export class JournalWriter {
         : [`{"v":1,"seq":${lost.seq},"ts":${lost.ts},"type":"lost","count":${lost.count}`];
     for (const item of this.#pending) fields.push(typeof item === "string" ? item : encodeEventFields(item));
     const data = linesBuffer(fields);
-    let written = 0;
     try {
-      while (written < data.length) written += fs.writeSync(this.#fd, data, written);
+      writeAllSync(this.#fd, data);
     } catch (error) {
       this.#onWriteFailure(error);
       return;
@@ -239,7 +267,7 @@ export class JournalWriter {
   #onWriteFailure(error: unknown): void {
     // A partial group must not stay in the file: the next success would follow a torn line.
     try {
-      fs.ftruncateSync(this.#fd, this.#offset);
+      io.ftruncateSync(this.#fd, this.#offset);
     } catch (truncateError) {
       this.#logger.error(
         `[session-metrics] [journal] ${this.path}: could not truncate back to ${this.#offset} after a failed write: ${(truncateError as Error).message}`,
@@ -283,7 +311,7 @@ export class JournalWriter {
     const waiters = this.#syncWaiters;
     this.#syncWaiters = [];
     this.#fsyncRunning = true;
-    fs.fsync(this.#fd, (error) => {
+    io.fsync(this.#fd, (error) => {
       this.#fsyncRunning = false;
       if (error) {
         const failure = new StorageError(`[journal] fsync of ${this.path} failed: ${error.message}`, {

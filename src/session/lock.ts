@@ -5,28 +5,26 @@
  * short-lived `.lock.reclaim` so two of them never both win.
  */
 
-import * as fs from "node:fs";
+import type { Stats } from "node:fs";
 import { hostname } from "node:os";
 import { join } from "node:path";
 import { LOCK_FILE, LOCK_RECLAIM_FILE } from "../core/session-layout.ts";
 import { errnoCode, SessionLockedError, StorageError } from "../errors.ts";
+import { syncNewDirectories } from "../fs/atomic-file.ts";
+import { closeQuietly, io, readTextFileSync, removeFile, writeAllSync } from "../fs/io.ts";
+import { removeOrRemember, retryRemovals } from "../fs/leftovers.ts";
 import { randomHex } from "../fs/random-hex.ts";
+import { type LockInfo, readLock, releaser, retryUnreleased } from "./lock-file.ts";
+
+export type { LockInfo };
 
 /** A reclaim marker older than this was left by a crash mid-reclaim. */
 const STALE_RECLAIM_MS = 10_000;
 
-export interface LockInfo {
-  pid: number;
-  host: string;
-  startedAt: string;
-  /** Linux process start time (clock ticks since boot), guards against pid reuse. */
-  procStart?: string;
-}
-
 /** Start time of a process from /proc (Linux); undefined elsewhere or when it is gone. */
 function procStartOf(pid: number): string | undefined {
   try {
-    const stat = fs.readFileSync(`/proc/${pid}/stat`, "utf8");
+    const stat = readTextFileSync(`/proc/${pid}/stat`);
     // Field 22; the command name (field 2) may contain spaces, so count from the last ')'.
     return stat.slice(stat.lastIndexOf(")") + 2).split(" ")[19];
   } catch {
@@ -37,7 +35,7 @@ function procStartOf(pid: number): string | undefined {
 /** Age of the file itself (never of what a link points at); 0 when it is gone. */
 function lockAgeMs(path: string): number {
   try {
-    return Date.now() - fs.lstatSync(path).mtimeMs;
+    return Date.now() - io.lstatSync(path).mtimeMs;
   } catch {
     return 0;
   }
@@ -49,9 +47,9 @@ function lockAgeMs(path: string): number {
  * someone else, and neither reading through it nor removing it is safe.
  */
 function assertRegularOrAbsent(path: string, what: string): void {
-  let stat: fs.Stats;
+  let stat: Stats;
   try {
-    stat = fs.lstatSync(path);
+    stat = io.lstatSync(path);
   } catch (error) {
     if (errnoCode(error) === "ENOENT") return;
     throw new StorageError(`[lock] could not stat ${path}: ${(error as Error).message}`, {
@@ -74,7 +72,7 @@ function assertRegularOrAbsent(path: string, what: string): void {
 /** A zombie (dead, not yet reaped by its parent) holds nothing. */
 function isZombie(pid: number): boolean {
   try {
-    const stat = fs.readFileSync(`/proc/${pid}/stat`, "utf8");
+    const stat = readTextFileSync(`/proc/${pid}/stat`);
     return stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3) === "Z";
   } catch {
     return false;
@@ -93,26 +91,6 @@ function isAlive(info: LockInfo): boolean {
   return now === undefined || now === info.procStart;
 }
 
-/** The holder a lock names; undefined when its content is not a lock this library wrote. */
-function readLock(path: string): LockInfo | undefined {
-  try {
-    const fd = fs.openSync(path, fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW);
-    let text: string;
-    try {
-      text = fs.readFileSync(fd, "utf8");
-    } finally {
-      fs.closeSync(fd);
-    }
-    const value = JSON.parse(text) as LockInfo;
-    // pid 0, −1 or 1.5 would make kill(pid, 0) test a process group (or throw): not a holder.
-    return Number.isSafeInteger(value?.pid) && value.pid > 0 && typeof value.host === "string"
-      ? value
-      : undefined;
-  } catch {
-    return undefined; // unreadable or foreign: treated as unknown, i.e. held until it is old
-  }
-}
-
 function describeHolder(info: LockInfo | undefined): string {
   if (info === undefined) return "another writer (lock file unreadable)";
   return `pid ${info.pid} on ${info.host} since ${info.startedAt}`;
@@ -125,14 +103,14 @@ function describeHolder(info: LockInfo | undefined): string {
 function tryCreate(path: string, info: LockInfo): boolean {
   const tmp = `${path}.${process.pid}.${randomHex(4)}`;
   try {
-    const fd = fs.openSync(tmp, "wx", 0o644);
+    const fd = io.openSync(tmp, "wx", 0o644);
     try {
-      fs.writeSync(fd, JSON.stringify(info));
-      fs.fsyncSync(fd);
+      writeAllSync(fd, Buffer.from(JSON.stringify(info)), 0);
+      io.fsyncSync(fd);
     } finally {
-      fs.closeSync(fd);
+      io.closeSync(fd);
     }
-    fs.linkSync(tmp, path);
+    io.linkSync(tmp, path);
     return true;
   } catch (error) {
     if (errnoCode(error) === "EEXIST") return false;
@@ -141,14 +119,16 @@ function tryCreate(path: string, info: LockInfo): boolean {
       path,
     });
   } finally {
-    fs.rmSync(tmp, { force: true });
+    removeOrRemember(tmp); // never throws: the lock may be taken already
   }
 }
 
 /** Takes the session's lock (creating the folder); returns its release function. */
 export function acquireSessionLock(sessionDir: string, sessionId: string): () => void {
   try {
-    fs.mkdirSync(sessionDir, { recursive: true, mode: 0o755 });
+    // Durably: a folder only its fsync'd parent knows of would vanish in a power loss, and with it
+    // every journal line and METRICS.json that sync() and flush() said were on disk.
+    syncNewDirectories(io.mkdirSync(sessionDir, { recursive: true, mode: 0o755 }), sessionDir);
   } catch (error) {
     throw new StorageError(
       `[lock] could not create the session folder ${sessionDir}: ${(error as Error).message}`,
@@ -165,6 +145,8 @@ export function acquireSessionLock(sessionDir: string, sessionId: string): () =>
     startedAt: new Date().toISOString(),
     procStart: procStartOf(process.pid),
   };
+  retryRemovals(); // temp files and a reclaim marker an earlier failure could not remove
+  retryUnreleased(path);
   for (let attempt = 0; attempt < 5; attempt++) {
     assertRegularOrAbsent(path, "lock file");
     if (tryCreate(path, info)) return releaser(path, info);
@@ -192,10 +174,10 @@ function reclaim(sessionDir: string, path: string, dead: LockInfo | undefined): 
   const marker = join(sessionDir, LOCK_RECLAIM_FILE);
   assertRegularOrAbsent(marker, "reclaim marker");
   // A marker left by a crash mid-reclaim is removed once it is old.
-  if (lockAgeMs(marker) > STALE_RECLAIM_MS) fs.rmSync(marker, { force: true });
   let fd: number;
   try {
-    fd = fs.openSync(marker, "wx");
+    if (lockAgeMs(marker) > STALE_RECLAIM_MS) removeFile(marker);
+    fd = io.openSync(marker, "wx");
   } catch (error) {
     if (errnoCode(error) === "EEXIST") {
       Bun.sleepSync(5); // someone else is reclaiming; give them a moment, then retry creating
@@ -212,20 +194,15 @@ function reclaim(sessionDir: string, path: string, dead: LockInfo | undefined): 
       dead === undefined
         ? current === undefined
         : current !== undefined && current.pid === dead.pid && current.startedAt === dead.startedAt;
-    if (unchanged) fs.rmSync(path, { force: true });
+    if (unchanged) removeFile(path);
+  } catch (error) {
+    throw new StorageError(`[lock] could not remove the stale ${path}: ${(error as Error).message}`, {
+      cause: error,
+      code: errnoCode(error),
+      path,
+    });
   } finally {
-    fs.closeSync(fd);
-    fs.rmSync(marker, { force: true });
+    closeQuietly(fd); // nothing was written to the marker: a failed close loses nothing
+    removeOrRemember(marker); // left, it would hold every reclaim off for STALE_RECLAIM_MS
   }
-}
-
-function releaser(path: string, info: LockInfo): () => void {
-  let released = false;
-  return () => {
-    if (released) return;
-    released = true;
-    const current = readLock(path);
-    // Never remove a lock that is not ours (e.g. reclaimed after we were presumed dead).
-    if (current?.pid === info.pid && current.startedAt === info.startedAt) fs.rmSync(path, { force: true });
-  };
 }

@@ -3,12 +3,12 @@
  * in-process claim, the cross-process `.lock`, the journal (recovered on open) and the coalescing
  * METRICS.json writer, plus the exit hooks that write what is still queued.
  */
-import { rmSync } from "node:fs";
 import type { MetricEvent } from "../core/events.ts";
 import { journalPath, metricsPath, sessionPath } from "../core/session-layout.ts";
 import type { SessionState } from "../core/state.ts";
 import { writeFileAtomic, writeFileAtomicSync } from "../fs/atomic-file.ts";
 import { CoalescingWriter } from "../fs/coalescing-writer.ts";
+import { removeOrRemember, removeStaleTemps } from "../fs/leftovers.ts";
 import { type JournalScan, recoverJournal } from "../journal/reader.ts";
 import { type Durability, JournalWriter } from "../journal/writer.ts";
 import type { Logger } from "../logger.ts";
@@ -52,6 +52,7 @@ export class SessionFolder {
     try {
       this.#release.push(claimSession(sessionsDir, sessionId));
       this.#release.push(acquireSessionLock(sessionDir, sessionId));
+      removeStaleTemps(sessionDir); // the lock is ours: what a crash left half-written can go
       if (options.journal) {
         this.scan = recoverJournal(sessionDir, options.visit ?? (() => {}), options.logger, options.state);
         const journal = new JournalWriter(journalPath(sessionsDir, sessionId), this.scan.validBytes, {
@@ -64,7 +65,7 @@ export class SessionFolder {
       }
       if (options.flushOnExit) this.#release.push(addExitHook(() => this.flushSync(), { signals: true }));
     } catch (error) {
-      this.#releaseAll();
+      this.#releaseAll(); // a release that fails is retried by the next open; the cause is `error`
       throw error;
     }
   }
@@ -88,25 +89,42 @@ export class SessionFolder {
     writeFileAtomicSync(this.metricsPath, this.#encode());
   }
 
-  /** Closes the journal and releases the lock and the claim. Safe to call twice. */
+  /**
+   * Closes the journal and releases the lock and the claim. Safe to call twice, and to call again
+   * after a failure: a journal that could not be synced stays open, a lock that could not be
+   * removed is removed by the next call.
+   */
   async close(): Promise<void> {
-    if (this.#closed) return;
-    await this.journal?.close();
-    this.#closed = true;
-    this.#releaseAll();
+    if (!this.#closed) {
+      await this.journal?.close();
+      this.#closed = true;
+    }
+    const failure = this.#releaseAll();
+    if (failure !== undefined) throw failure;
   }
 
   /** Gives the folder up at once, before anything was written (an open that fails after recovery). */
   abandon(): void {
     this.journal?.closeSync();
     // An open that made the journal (there was none) leaves nothing behind.
-    if (this.journal !== undefined && this.scan.totalBytes === 0) rmSync(this.journal.path, { force: true });
+    if (this.journal !== undefined && this.scan.totalBytes === 0) removeOrRemember(this.journal.path);
     this.#closed = true;
     this.#releaseAll();
   }
 
-  #releaseAll(): void {
-    for (const release of this.#release.reverse()) release();
-    this.#release.length = 0;
+  /** Runs every release (last taken first); keeps those that failed for the next call, returns the first failure. */
+  #releaseAll(): unknown {
+    let failure: unknown;
+    const failed: (() => void)[] = [];
+    for (const release of [...this.#release].reverse()) {
+      try {
+        release();
+      } catch (error) {
+        failure ??= error;
+        failed.unshift(release);
+      }
+    }
+    this.#release.splice(0, this.#release.length, ...failed);
+    return failure;
   }
 }

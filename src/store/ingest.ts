@@ -13,7 +13,6 @@
  *   individual durations (the document keeps only totals), so it adds nothing to percentiles.
  *   The file's document itself is stored for `getSession`.
  */
-import { readdirSync } from "node:fs";
 import { hostname } from "node:os";
 import { join } from "node:path";
 import type { MetricEvent } from "../core/events.ts";
@@ -29,6 +28,7 @@ import {
   ValidationError,
   withoutPrefix,
 } from "../errors.ts";
+import { io } from "../fs/io.ts";
 import { load } from "../fs/metrics-file.ts";
 import { describeProblems, scanJournal } from "../journal/reader.ts";
 import { consoleLogger, type Logger } from "../logger.ts";
@@ -151,7 +151,8 @@ async function prepareFolder(
 
 function listFolders(sessionsDir: string): string[] {
   try {
-    return readdirSync(sessionsDir, { withFileTypes: true })
+    return io
+      .readdirEntriesSync(sessionsDir)
       .filter((d) => d.isDirectory())
       .map((d) => d.name)
       .sort();

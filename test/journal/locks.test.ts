@@ -4,14 +4,14 @@
  * winner, and the loser a SessionLockedError naming the winner's pid; a lock left by a SIGKILLed
  * process on this host is reclaimed; a lock naming a live process is not.
  */
-import { afterAll, describe, expect, setDefaultTimeout, spyOn, test } from "bun:test";
+import { afterAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 // The library loads node:fs lazily through require (start-up cost); spies go on that object.
-import * as fs from "node:fs";
 import { existsSync, mkdirSync, readFileSync, utimesSync, writeFileSync } from "node:fs";
 import { hostname } from "node:os";
 import { join } from "node:path";
 import { encodeMetrics } from "../../src/core/go-document.ts";
 import { SessionLockedError } from "../../src/errors.ts";
+import { nodeFileIO, useFileIO } from "../../src/fs/io.ts";
 import { load } from "../../src/fs/metrics-file.ts";
 import { replayMetrics } from "../../src/journal/replay.ts";
 import { Collector } from "../../src/session/collector.ts";
@@ -186,28 +186,27 @@ describe("one writer per session", () => {
     // and lets a second process open the session in that instant: the window a real race hits.
     const sessionsDir = temps.make("lock-window", { fast: true });
     const opener = await tryOpen;
-    const original = fs.writeSync;
     let other: HolderMessage | undefined;
-    const spy = spyOn(fs, "writeSync").mockImplementation(((
-      fd: number,
-      data: unknown,
-      ...rest: unknown[]
-    ) => {
-      if (other === undefined && typeof data === "string" && data.includes(`"pid":${process.pid}`)) {
-        const run = Bun.spawnSync(["bun", opener, sessionsDir, "window"], { stderr: "pipe" });
-        other = JSON.parse(
-          run.stdout.toString() || JSON.stringify({ lost: { name: "none", message: run.stderr.toString() } }),
-        );
-      }
-      return (original as (...a: unknown[]) => number)(fd, data, ...rest);
-    }) as typeof fs.writeSync);
+    const restore = useFileIO({
+      ...nodeFileIO,
+      writeSync: (fd, data, ...rest) => {
+        if (other === undefined && Buffer.from(data).toString().includes(`"pid":${process.pid}`)) {
+          const run = Bun.spawnSync(["bun", opener, sessionsDir, "window"], { stderr: "pipe" });
+          other = JSON.parse(
+            run.stdout.toString() ||
+              JSON.stringify({ lost: { name: "none", message: run.stderr.toString() } }),
+          );
+        }
+        return nodeFileIO.writeSync(fd, data, ...rest);
+      },
+    });
     let c: Collector | undefined;
     try {
       c = await Collector.open({ sessionId: "window", sessionsDir });
     } catch (error) {
       expect(error).toBeInstanceOf(SessionLockedError); // fine if the other process won
     } finally {
-      spy.mockRestore();
+      restore();
       await c?.stop();
     }
     expect(other).toBeDefined();

@@ -3,10 +3,11 @@
  * and/or the sessions of a folder, for the HTTP layer (or any server) to mount at `/metrics`.
  * It answers GET and HEAD on whatever path it is mounted at; nothing is cached between scrapes.
  */
-import { readdir } from "node:fs/promises";
+import type { Dirent } from "node:fs";
 import { assertSessionId } from "../../core/session-id.ts";
 import type { SessionMetrics } from "../../core/types.ts";
 import { errnoCode, ValidationError } from "../../errors.ts";
+import { io } from "../../fs/io.ts";
 import { load } from "../../fs/metrics-file.ts";
 import { replayMetrics } from "../../journal/replay.ts";
 import { consoleLogger, type Logger } from "../../logger.ts";
@@ -95,9 +96,9 @@ export function createPrometheusHandler(
 
 /** Folders of `dir` named like sessions, sorted (stable output); none when `dir` does not exist. */
 async function sessionIds(dir: string): Promise<string[]> {
-  let entries: import("node:fs").Dirent[];
+  let entries: Dirent[];
   try {
-    entries = await readdir(dir, { withFileTypes: true });
+    entries = io.readdirEntriesSync(dir); // one quick call; a scrape lists the folder once
   } catch (error) {
     const code = errnoCode(error);
     if (code === "ENOENT" || code === "ENOTDIR") return [];

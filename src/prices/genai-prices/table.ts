@@ -8,12 +8,12 @@
  * No module-level cache: keep the table you made (one per process is plenty); a later call
  * compiles the package's data as it is then (after an `updatePrices`, say).
  */
-import { readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { type Provider, waitForUpdate } from "@pydantic/genai-prices";
 import { type PriceHints, type PriceResolver, PriceTable, type ResolvedPrice } from "../../core/pricing.ts";
 import { MetricsError, ValidationError } from "../../errors.ts";
+import { readTextFileSync as readTextFile } from "../../fs/io.ts";
 import { compileMatch, type IndexedProvider, ProviderIndex } from "./match.ts";
 import { CompiledModel } from "./model.ts";
 
@@ -80,7 +80,7 @@ function activeData(): readonly Provider[] {
 function packageVersion(): string {
   try {
     const entry = fileURLToPath(import.meta.resolve("@pydantic/genai-prices"));
-    const manifest = JSON.parse(readFileSync(join(dirname(entry), "..", "package.json"), "utf8"));
+    const manifest = JSON.parse(readTextFile(join(dirname(entry), "..", "package.json")));
     return typeof manifest.version === "string" ? manifest.version : "?";
   } catch {
     return "?";
