@@ -5,7 +5,12 @@
  * `bun run torture faults fuzz` runs only the named areas. Exits 1 when any invariant was
  * violated, so a nightly job fails loudly.
  */
-import { type AreaResult, formatTable, type TortureContext, tortureContext } from "../test/torture/harness.ts";
+import {
+  type AreaResult,
+  formatTable,
+  type TortureContext,
+  tortureContext,
+} from "../test/torture/harness.ts";
 
 type Area = (ctx: TortureContext) => Promise<AreaResult[]>;
 
@@ -32,7 +37,9 @@ async function main(argv: string[]): Promise<number> {
     const run = await AREAS[name]!();
     const areaRows = await run(ctx);
     rows.push(...areaRows);
-    console.error(`  ${name}: ${areaRows.length} row(s) in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+    console.error(
+      `  ${name}: ${areaRows.length} row(s) in ${((performance.now() - started) / 1000).toFixed(1)} s`,
+    );
   }
   console.log(formatTable(rows));
   const violations = rows.reduce((sum, r) => sum + r.violations, 0);

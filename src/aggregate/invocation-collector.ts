@@ -12,7 +12,7 @@ import { join } from "node:path";
 import { type InvocationMetric, parseInvocationMetric } from "../core/invocation.ts";
 import { INVOCATIONS_FILE } from "../core/session-layout.ts";
 import { errnoCode, StorageError } from "../errors.ts";
-import { closeQuietly, fsyncAsync, io, readAll, writeAll } from "../fs/io.ts";
+import { closeQuietly, fsyncAsync, io, readTextFile, writeAll } from "../fs/io.ts";
 import { type AggregateOptions, computeAggregate, type MetricsAggregate } from "./aggregate.ts";
 
 /** Where the collector reports skipped lines and failing `metric-recorded` listeners. */
@@ -121,7 +121,7 @@ export class InvocationMetricsCollector extends EventEmitter<InvocationCollector
     return this.enqueue(async () => {
       let text: string;
       try {
-        text = await readText(this.filePath);
+        text = await readTextFile(this.filePath);
       } catch (error) {
         if (errnoCode(error) === "ENOENT") return 0;
         throw new StorageError(`[invocations] cannot read ${this.filePath}`, {
@@ -248,15 +248,5 @@ export class InvocationMetricsCollector extends EventEmitter<InvocationCollector
       throw error;
     }
     io.closeSync(fd);
-  }
-}
-
-/** The whole file as text (following links, as `readFile` does). */
-async function readText(path: string): Promise<string> {
-  const fd = io.openSync(path, "r");
-  try {
-    return (await readAll(fd)).toString("utf8");
-  } finally {
-    closeQuietly(fd);
   }
 }

@@ -119,14 +119,18 @@ export function writeFileAtomicSync(path: string, data: string | Uint8Array): vo
     throw storageError("write", path, error);
   }
   try {
-    const fd = io.openSync(dir, "r");
-    try {
-      io.fsyncSync(fd);
-    } finally {
-      io.closeSync(fd);
-    }
+    fsyncDirectory(dir);
   } catch (error) {
     if (!ignorableDirSyncError(error)) throw storageError("fsync the directory of", path, error);
+  }
+}
+
+function fsyncDirectory(dir: string): void {
+  const fd = io.openSync(dir, "r");
+  try {
+    io.fsyncSync(fd);
+  } finally {
+    io.closeSync(fd);
   }
 }
 
@@ -137,12 +141,7 @@ export function writeFileAtomicSync(path: string, data: string | Uint8Array): vo
  */
 export function syncDirectorySync(dir: string): void {
   try {
-    const fd = io.openSync(dir, "r");
-    try {
-      io.fsyncSync(fd);
-    } finally {
-      io.closeSync(fd);
-    }
+    fsyncDirectory(dir);
   } catch (error) {
     if (ignorableDirSyncError(error)) return;
     throw new StorageError(`[write] could not fsync the directory ${dir}: ${(error as Error).message}`, {

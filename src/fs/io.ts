@@ -223,3 +223,13 @@ export function readTextFileSync(path: string): string {
     closeQuietly(fd);
   }
 }
+
+/** `readTextFileSync` with the reads in the thread pool. */
+export async function readTextFile(path: string): Promise<string> {
+  const fd = io.openSync(path, "r");
+  try {
+    return (await readAll(fd)).toString("utf8");
+  } finally {
+    closeQuietly(fd);
+  }
+}

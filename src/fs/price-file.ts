@@ -4,7 +4,7 @@
  */
 import { type PriceTable, type PriceTableOptions, priceTableFrom } from "../core/pricing.ts";
 import { ParseError, StorageError } from "../errors.ts";
-import { closeQuietly, io, readAll, readTextFileSync } from "./io.ts";
+import { readTextFile, readTextFileSync } from "./io.ts";
 
 /**
  * A price table from entries (an array, or `{ asOf?, entries }`) or from a JSON file path (read
@@ -31,21 +31,11 @@ export function createPriceTable(
 export async function loadPriceTable(path: string, options: PriceTableOptions = {}): Promise<PriceTable> {
   let text: string;
   try {
-    text = await readText(path);
+    text = await readTextFile(path);
   } catch (cause) {
     throw unreadable(path, cause);
   }
   return fromJson(text, path, options);
-}
-
-/** The file as text; links are followed, as a user naming a price file expects. */
-async function readText(path: string): Promise<string> {
-  const fd = io.openSync(path, "r");
-  try {
-    return (await readAll(fd)).toString("utf8");
-  } finally {
-    closeQuietly(fd);
-  }
 }
 
 function unreadable(path: string, cause: unknown): StorageError {

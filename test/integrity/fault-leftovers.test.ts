@@ -3,7 +3,7 @@
  * file the disk refused to remove is removed by the next write, a failed close of a file only
  * read loses nothing, and a recovery that cannot write its set-aside copy leaves no partial copy.
  */
-import { afterAll, afterEach, describe, expect, test } from "bun:test";
+import { afterAll, describe, expect, test } from "bun:test";
 import { readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { encodeMetrics } from "../../src/core/go-document.ts";
@@ -12,21 +12,12 @@ import { pendingRemovals } from "../../src/fs/leftovers.ts";
 import { load, save } from "../../src/fs/metrics-file.ts";
 import { Collector } from "../../src/session/collector.ts";
 import { MemoryLogger, TempDirs } from "../journal/helpers.ts";
-import { type FailingIO, failOp } from "../support/failing-io.ts";
+import { failuresUndoneAfterEach } from "../support/failing-io.ts";
 
 const temps = new TempDirs();
 afterAll(() => temps.removeAll());
 
-let failing: FailingIO[] = [];
-afterEach(() => {
-  for (const f of failing.reverse()) f.restore();
-  failing = [];
-});
-function fail(...args: Parameters<typeof failOp>): FailingIO {
-  const f = failOp(...args);
-  failing.push(f);
-  return f;
-}
+const fail = failuresUndoneAfterEach();
 
 async function document(sessionsDir: string, records: number) {
   const c = await Collector.open({

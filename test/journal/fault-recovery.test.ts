@@ -3,29 +3,20 @@
  * journal's close: each failure is a typed StorageError, nothing stays held or left behind, and
  * once the disk is back the same collector finishes without a restart.
  */
-import { afterAll, afterEach, describe, expect, test } from "bun:test";
+import { afterAll, describe, expect, test } from "bun:test";
 import { existsSync, mkdirSync, readdirSync, writeFileSync } from "node:fs";
 import { hostname } from "node:os";
 import { join } from "node:path";
 import { StorageError } from "../../src/errors.ts";
 import { replaySession } from "../../src/journal/replay.ts";
 import { Collector } from "../../src/session/collector.ts";
-import { type FailingIO, failOp } from "../support/failing-io.ts";
+import { failuresUndoneAfterEach } from "../support/failing-io.ts";
 import { MemoryLogger, TempDirs } from "./helpers.ts";
 
 const temps = new TempDirs();
 afterAll(() => temps.removeAll());
 
-let failing: FailingIO[] = [];
-afterEach(() => {
-  for (const f of failing.reverse()) f.restore();
-  failing = [];
-});
-function fail(...args: Parameters<typeof failOp>): FailingIO {
-  const f = failOp(...args);
-  failing.push(f);
-  return f;
-}
+const fail = failuresUndoneAfterEach();
 
 const pathArg = (test: (path: string) => boolean) => (args: unknown[]) => test(String(args[0]));
 

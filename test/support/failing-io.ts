@@ -3,6 +3,7 @@
  * (or, for a callback operation, reports) an errno error with `code` while `when(args)` holds,
  * until `clear()`. The full sweep lives in test/torture/; this is the scalpel.
  */
+import { afterEach } from "bun:test";
 import { type FileIO, io, useFileIO } from "../../src/fs/io.ts";
 
 const CALLBACK_OPS = new Set<keyof FileIO>(["read", "write", "fsync", "rename"]);
@@ -42,5 +43,22 @@ export function failOp(
       active = false;
     },
     restore,
+  };
+}
+
+/**
+ * For a test file: returns `failOp`, and registers an `afterEach` that restores every failure
+ * made through it (newest first, as they are stacked).
+ */
+export function failuresUndoneAfterEach(): typeof failOp {
+  let failing: FailingIO[] = [];
+  afterEach(() => {
+    for (const f of failing.reverse()) f.restore();
+    failing = [];
+  });
+  return (...args) => {
+    const f = failOp(...args);
+    failing.push(f);
+    return f;
   };
 }

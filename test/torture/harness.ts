@@ -58,16 +58,7 @@ export function tortureContext(env: Record<string, string | undefined> = process
 }
 
 /** A small seeded generator (mulberry32): the same seed gives the same trials on every machine. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
+export { seededRandom as rng } from "../journal/helpers.ts";
 
 /** Collects violations for one area and turns them into its row. */
 export class AreaTally {
