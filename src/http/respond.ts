@@ -54,11 +54,6 @@ export function cached(
   return response;
 }
 
-/** JSON of a value, cacheable. */
-export function cachedJson(request: Request, value: unknown): Response {
-  return cached(request, JSON.stringify(value));
-}
-
 export function errorResponse(
   status: number,
   error: string,
