@@ -15,6 +15,7 @@ import {
   resetState,
   restoreState,
   type SessionState,
+  type ToolEntry,
   toolEntry,
 } from "./state.ts";
 import { applyStepEnd, applyTurnEnd, applyTurnStart, type StepRecord } from "./turns.ts";
@@ -145,6 +146,18 @@ export function isPhaseCountEvent(event: MetricEvent): event is PhaseCountEvent 
   return isPhaseCountType(event.type);
 }
 
+/** A tool-call event. */
+export type ToolCallEvent = Extract<MetricEvent, { type: "tool_call" }>;
+
+/**
+ * Folds a tool call into its entry: `reduce`'s own case, exported so that the recorder, which has
+ * already looked the entry up to check its bounds, can pass it instead of a second lookup. Live and
+ * replay still run this one function.
+ */
+export function reduceToolCall(state: SessionState, event: ToolCallEvent, tool: ToolEntry): void {
+  applyToolCall(state, tool, event.success, event.durationMs, event.ts);
+}
+
 /** Folds one event into the state. Pure apart from mutating `state`; never throws for a valid event. */
 export function reduce(state: SessionState, event: MetricEvent): SessionState {
   const ts = event.ts;
@@ -156,7 +169,7 @@ export function reduce(state: SessionState, event: MetricEvent): SessionState {
       restoreState(state, event.metrics);
       break;
     case "tool_call":
-      applyToolCall(state, toolEntry(state, event.name), event.success, event.durationMs, ts);
+      reduceToolCall(state, event, toolEntry(state, event.name));
       break;
     case "llm":
       applyLLM(

@@ -160,7 +160,15 @@ export class Collector implements AsyncDisposable {
     const listeners: EventListener[] = this.#sinks.map((sink) =>
       guardListener((event) => sink.write(sessionId, event)),
     );
-    this.#recorder = new Recorder(options, { clock, journal: folder.journal, listeners, from, lastSeq });
+    const freeze = this.#sinks.some((sink) => sink.readsOnly !== true);
+    this.#recorder = new Recorder(options, {
+      clock,
+      journal: folder.journal,
+      listeners,
+      freeze,
+      from,
+      lastSeq,
+    });
   }
   /**
    * Opens a collector; with `resume: true` it continues the session on disk (journal replay, or
@@ -361,13 +369,13 @@ export class Collector implements AsyncDisposable {
   stop(): Promise<void> {
     if (!this.enabled) return Promise.resolve();
     this.#recorder.stop();
-    this.#stopping ??= this.flush().then(
-      () => this.#teardown(),
-      (error: unknown) => {
+    // A failed flush or teardown (the disk refused) is tried again by the next stop().
+    this.#stopping ??= this.flush()
+      .then(() => this.#teardown())
+      .catch((error: unknown) => {
         this.#stopping = undefined;
         throw error;
-      },
-    );
+      });
     return this.#stopping;
   }
 

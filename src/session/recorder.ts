@@ -8,11 +8,11 @@
  * `Collector` adds persistence and lifecycle around a recorder.
  */
 import { checkEventBounds, toolCallBounds } from "../core/event-check.ts";
-import type { EventBody, EventDetails, MetricEvent, PhaseCountType } from "../core/events.ts";
-import { reduce } from "../core/events.ts";
+import type { EventBody, EventDetails, MetricEvent, PhaseCountType, ToolCallEvent } from "../core/events.ts";
+import { reduce, reduceToolCall } from "../core/events.ts";
 import { type InvocationMetric, parseInvocationMetric } from "../core/invocation.ts";
 import { builtinTable, type PriceTable, priceHintsOf } from "../core/pricing.ts";
-import { createState, type SessionState, snapshotState } from "../core/state.ts";
+import { createState, type SessionState, snapshotState, toolEntry } from "../core/state.ts";
 import { snapshotTurns } from "../core/turns.ts";
 import type { RecordDetails, SessionMetrics, TurnMetrics, Usage } from "../core/types.ts";
 import {
@@ -69,6 +69,12 @@ export interface RecorderParts {
   journal?: { append(event: MetricEvent): void };
   /** Called after the journal for every event (already guarded against throwing). */
   listeners?: readonly EventListener[];
+  /**
+   * Freeze each event before the journal and the listeners see it. Default: when there are
+   * listeners; false only when every one of them is known to read events only. `subscribe()`
+   * always turns it on (a subscriber is code outside the library).
+   */
+  freeze?: boolean;
   /** Continue a session instead of starting a fresh one. */
   from?: RecorderStart;
   /** seq of the journal's last event: new events continue after it. Default 0. */
@@ -95,7 +101,7 @@ export class Recorder {
   #stopped = false;
   /** enabled && !stopped, kept in one field for the hot path. */
   #live: boolean;
-  /** Set once code outside the library sees events (subscribers, sinks): events are then frozen. */
+  /** Set while code that may write to events sees them (subscribers, sinks): events are then frozen. */
   #freeze: boolean;
   #nextTurn = 1;
   /** Turns started and not ended, ended by `stop()`. */
@@ -115,7 +121,7 @@ export class Recorder {
     this.#clock = parts.clock ?? Date.now;
     this.#journal = parts.journal;
     this.#listeners = parts.listeners ?? [];
-    this.#freeze = this.#listeners.length > 0;
+    this.#freeze = parts.freeze ?? this.#listeners.length > 0;
     const from = parts.from;
     this.#seq = parts.lastSeq ?? 0;
     if (from !== undefined && "state" in from) {
@@ -140,12 +146,12 @@ export class Recorder {
       return this.#reject(method, checkDuration(durationMs)!);
     const ms = Math.round(durationMs) + 0; // + 0 turns -0 into 0
     // The hot path: a name seen before was validated then, so a known tool costs one Map lookup
-    // here, which also serves the bounds check (the same one replay applies).
+    // here, which serves the bounds check (the same one replay applies) and the fold below.
     const tool = this.#state.tools.get(name);
     const bad = tool === undefined ? checkName(name, "tool name") : toolCallBounds(tool, name, ms);
     if (bad !== undefined) return this.#reject(method, bad);
-    // The envelope is in the literal (seq is set on apply): one object shape from the start.
-    const event: MetricEvent = {
+    // The envelope is in the literal (seq is set once the event is accepted): one object shape from the start.
+    const event: ToolCallEvent = {
       v: 1,
       seq: 0,
       ts: this.#now(),
@@ -161,7 +167,10 @@ export class Recorder {
       if (typeof normalized === "string") return this.#reject(method, normalized);
       event.details = normalized;
     }
-    this.#fold(event);
+    event.seq = ++this.#seq;
+    // reduce()'s own tool-call case, given the entry looked up above (a new tool gets its entry here).
+    reduceToolCall(this.#state, event, tool ?? toolEntry(this.#state, name));
+    this.#handOn(event);
   }
 
   /**
@@ -502,10 +511,19 @@ export class Recorder {
   #fold(event: MetricEvent): void {
     event.seq = ++this.#seq;
     reduce(this.#state, event);
+    this.#handOn(event);
+  }
+
+  /** Gives a folded event to the journal, then the listeners. */
+  #handOn(event: MetricEvent): void {
+    const journal = this.#journal;
+    const listeners = this.#listeners;
+    // The plain collector (journal off, nobody listening): the event has nowhere to go.
+    if (journal === undefined && listeners.length === 0) return;
     // The journal encodes events after this call returns: a subscriber must not be able to change them.
-    if (this.#freeze) deepFreeze(event as unknown as Record<string, unknown>);
-    this.#journal?.append(event);
-    for (const listener of this.#listeners) listener(event);
+    if (this.#freeze) freezeEvent(event);
+    journal?.append(event);
+    for (const listener of listeners) listener(event);
   }
 
   #reject(method: string, given: string): void {
@@ -545,14 +563,48 @@ export function guardListener(
   };
 }
 
+/**
+ * Freezes what a listener can reach of an event: the event and the sub-objects its type carries.
+ * Named, not walked: `Object.freeze` costs about as much as the rest of a record (tens of ns an
+ * object), so each object is frozen once and nothing is probed or enumerated. A new event type
+ * with a sub-object must be added here (the frozen-events test records every type and checks).
+ */
+function freezeEvent(event: MetricEvent): void {
+  switch (event.type) {
+    case "tool_call":
+      if (event.details !== undefined) freezeDetails(event.details);
+      break;
+    case "llm":
+      Object.freeze(event.usage);
+      if (event.details !== undefined) freezeDetails(event.details);
+      break;
+    case "step_end": {
+      const step = event.step;
+      if (step.usage !== undefined) Object.freeze(step.usage);
+      if (step.stream !== undefined) Object.freeze(step.stream);
+      Object.freeze(step);
+      break;
+    }
+    case "invocation":
+      Object.freeze(event.metric);
+      break;
+    case "restore":
+      // A whole document with lists, once per session: walked.
+      deepFreeze(event.metrics as unknown as Record<string, unknown>);
+      break;
+  }
+  Object.freeze(event);
+}
+
+function freezeDetails(details: EventDetails): void {
+  if (details.attributes !== undefined) Object.freeze(details.attributes);
+  Object.freeze(details);
+}
+
 function deepFreeze(value: Record<string, unknown>): void {
   Object.freeze(value);
-  // for…in rather than Object.values: no array per object (half the cost per event).
-  for (const key in value) {
-    const inner = value[key];
-    if (typeof inner === "object" && inner !== null && !Object.isFrozen(inner))
-      deepFreeze(inner as Record<string, unknown>);
-  }
+  for (const inner of Object.values(value))
+    if (typeof inner === "object" && inner !== null) deepFreeze(inner as Record<string, unknown>);
 }
 
 function reportListenerError(error: unknown): void {

@@ -58,6 +58,8 @@ const whole = (v: number | undefined, fallback: number, name: string, min: numbe
 const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 class OtelSinkImpl implements OtelSink {
+  /** Events are only read here (span attributes are copies): the collector need not freeze them. */
+  readonly readsOnly = true;
   readonly #exporter: EventExporter;
   readonly #batch: number;
   readonly #delay: number;
