@@ -331,28 +331,17 @@ export function restoreState(state: SessionState, m: SessionMetrics): void {
   }
   for (const s of m.editStrategies)
     if (!state.editStrategies.has(s.strategy)) state.editStrategies.set(s.strategy, s.count);
+  // The entry classes hold every field of their document entries (document-fields.ts); what a
+  // document leaves out (an empty prompt hash, no cache tokens) keeps the class's default.
   for (const l of m.llms) {
     if (state.llms.has(l.phase)) continue;
-    const e = new LLMEntry(l.phase);
-    e.promptTokens = l.promptTokens;
-    e.completionTokens = l.completionTokens;
-    e.totalTokens = l.totalTokens;
-    e.cost = l.cost;
-    e.interactionCount = l.interactionCount;
-    e.promptHash = l.promptHash ?? "";
-    e.truncatedInput = l.truncatedInput ?? false;
-    e.cacheReadTokens = l.cacheReadTokens;
-    e.cacheWriteTokens = l.cacheWriteTokens;
-    e.reasoningTokens = l.reasoningTokens;
-    e.unpricedCount = l.unpricedCount ?? 0;
-    state.llms.set(l.phase, e);
+    const { phase: _phase, ...fields } = l;
+    state.llms.set(l.phase, Object.assign(new LLMEntry(l.phase), fields));
   }
   for (const p of m.phases) {
     if (state.phases.has(p.phase)) continue;
-    const e = new PhaseEntry(p.phase);
-    const { phase: _phase, ...counts } = p;
-    Object.assign(e, counts);
-    state.phases.set(p.phase, e);
+    const { phase: _phase, ...fields } = p;
+    state.phases.set(p.phase, Object.assign(new PhaseEntry(p.phase), fields));
   }
   state.droppedRecords = m.droppedRecords ?? 0;
   for (const model of m.unpricedModels ?? []) state.unpricedModels.add(model);
