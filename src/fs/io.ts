@@ -118,28 +118,38 @@ export function pathExists(path: string): boolean {
   }
 }
 
-const READ_CHUNK = 64 * 1024;
+/**
+ * The first read is sized by fstat, one byte more than the file: a small file costs one
+ * allocation of its own size and one read (an ingest reads thousands of them), and a read that
+ * fills the buffer means the file grew, so reading goes on to its end.
+ */
+function firstChunkSize(fd: number): number {
+  return Math.max(io.fstatSync(fd).size + 1, 4096);
+}
+
+const MIN_CHUNK = 64 * 1024;
 
 /** Reads `fd` from byte 0 to its end (a file may grow or shrink while it is read). */
 export function readAllSync(fd: number): Buffer {
   const chunks: Buffer[] = [];
   let position = 0;
-  for (;;) {
-    const chunk = Buffer.allocUnsafe(READ_CHUNK);
+  for (let size = firstChunkSize(fd); ; size = MIN_CHUNK) {
+    const chunk = Buffer.allocUnsafe(size);
     const n = io.readSync(fd, chunk, 0, chunk.length, position);
     if (n === 0) break;
     chunks.push(chunk.subarray(0, n));
     position += n;
+    if (n < chunk.length) break; // a regular file's short read is its end
   }
-  return Buffer.concat(chunks, position);
+  return chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, position);
 }
 
 /** `readAllSync` with each read in the thread pool. */
 export async function readAll(fd: number): Promise<Buffer> {
   const chunks: Buffer[] = [];
   let position = 0;
-  for (;;) {
-    const chunk = Buffer.allocUnsafe(READ_CHUNK);
+  for (let size = firstChunkSize(fd); ; size = MIN_CHUNK) {
+    const chunk = Buffer.allocUnsafe(size);
     const n = await new Promise<number>((resolve, reject) =>
       io.read(fd, chunk, 0, chunk.length, position, (error, bytesRead) =>
         error ? reject(error) : resolve(bytesRead),
@@ -148,8 +158,9 @@ export async function readAll(fd: number): Promise<Buffer> {
     if (n === 0) break;
     chunks.push(chunk.subarray(0, n));
     position += n;
+    if (n < chunk.length) break; // a regular file's short read is its end
   }
-  return Buffer.concat(chunks, position);
+  return chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, position);
 }
 
 /**
