@@ -132,9 +132,20 @@ export class TcpProxy {
     for (let attempt = 0; ; attempt++) {
       const port = this.port || 20_000 + Math.floor(Math.random() * 10_000);
       try {
+        // Each attempt takes its listeners back: a port still held makes up() retry, and left
+        // behind they would pile up on the server (Node warns past 10).
         await new Promise<void>((resolve, reject) => {
-          server.once("error", reject);
-          server.listen(port, "127.0.0.1", () => resolve());
+          const onError = (error: Error) => {
+            server.off("listening", onListening);
+            reject(error);
+          };
+          const onListening = () => {
+            server.off("error", onError);
+            resolve();
+          };
+          server.once("error", onError);
+          server.once("listening", onListening);
+          server.listen(port, "127.0.0.1");
         });
         this.port = port;
         this.#server = server;
