@@ -69,6 +69,15 @@ export class JournalWriter {
   /** Waiters for the next fsync that starts after they asked. */
   #syncWaiters: Waiter[] = [];
   #fsyncRunning = false;
+  /**
+   * Linux may drop the pages of a failed fsync and let the next one succeed ("fsyncgate"), so what
+   * was written since the last good fsync is kept (`#unsynced`, bounded by maxPendingBytes) and
+   * written again from `#syncedOffset` after a failure, before any later sync() resolves.
+   */
+  #syncedOffset: number;
+  #unsynced: Uint8Array[] = [];
+  #unsyncedBytes = 0;
+  #rewriteNeeded = false;
   #closed = false;
   /** seq of the first queued event. */
   #pendingFirstSeq = 0;
@@ -90,6 +99,7 @@ export class JournalWriter {
     this.#groupMaxLines = options.groupMaxLines ?? 1024;
     this.#logger = options.logger;
     this.#offset = offset;
+    this.#syncedOffset = offset;
     this.#fd = openJournal(path);
     // A new journal's name is on disk only once its folder is fsync'd; until then a power loss
     // could take the file with every line a sync() acknowledged.
@@ -144,7 +154,7 @@ export class JournalWriter {
     const unreported = this.#lossToReport;
     this.#lossToReport = undefined;
     if (unreported !== undefined) return Promise.reject(unreported);
-    if (this.#pending.length > 0) return Promise.reject(this.#failure);
+    if (this.#pending.length > 0 || this.#rewriteNeeded) return Promise.reject(this.#failure);
     if (this.durability === "buffered") return Promise.resolve();
     return this.#fsync();
   }
@@ -191,6 +201,7 @@ export class JournalWriter {
     try {
       io.fsyncSync(this.#fd);
     } catch (error) {
+      this.#rewriteNeeded = true;
       throw new StorageError(`[journal] fsync of ${this.path} failed: ${(error as Error).message}`, {
         cause: error,
         code: errnoCode(error),
@@ -198,6 +209,7 @@ export class JournalWriter {
       });
     }
     this.#fsyncs++;
+    this.#synced(this.#offset, this.#unsynced.length);
   }
 
   #schedule(delay: number): void {
@@ -233,7 +245,9 @@ export class JournalWriter {
 
   /** Writes every queued line in one write; on failure truncates back and schedules a retry. */
   #writePending(): void {
-    if ((this.#pending.length === 0 && this.#lost === undefined) || this.#closed) return;
+    if (this.#closed) return;
+    if (this.#rewriteNeeded && !this.#rewrite()) return;
+    if (this.#pending.length === 0 && this.#lost === undefined) return;
     const lost = this.#lost;
     // The marker takes the first lost seq and says how many follow, so seq stays checkable.
     const fields: string[] =
@@ -249,6 +263,7 @@ export class JournalWriter {
       return;
     }
     this.#offset += data.length;
+    if (this.durability !== "buffered") this.#keepUnsynced(data);
     this.#pending = [];
     this.#pendingBytes = 0;
     this.#clearTimer();
@@ -262,6 +277,38 @@ export class JournalWriter {
     }
     this.#lost = undefined;
     this.#retryDelay = 0;
+  }
+
+  /** Keeps a written group until an fsync covers it; past the bound, an fsync is started for it. */
+  #keepUnsynced(data: Uint8Array): void {
+    this.#unsynced.push(data);
+    this.#unsyncedBytes += data.length;
+    // Only `on-sync` can go long without an fsync; one more fsync than asked for costs nothing.
+    if (this.#unsyncedBytes >= this.#maxPendingBytes && !this.#fsyncRunning) this.#fsync().catch(() => {});
+  }
+
+  /** An fsync that started at `offset`, with `count` kept groups written, succeeded. */
+  #synced(offset: number, count: number): void {
+    this.#syncedOffset = Math.max(this.#syncedOffset, offset);
+    for (const data of this.#unsynced.splice(0, count)) this.#unsyncedBytes -= data.length;
+  }
+
+  /** After a failed fsync: the kept groups again, from the last good fsync on. */
+  #rewrite(): boolean {
+    try {
+      io.ftruncateSync(this.#fd, this.#syncedOffset);
+      this.#offset = this.#syncedOffset;
+      for (const data of this.#unsynced) {
+        writeAllSync(this.#fd, data);
+        this.#offset += data.length;
+      }
+    } catch (error) {
+      this.#offset = this.#syncedOffset; // the write-failure path truncates back to here
+      this.#onWriteFailure(error);
+      return false;
+    }
+    this.#rewriteNeeded = false;
+    return true;
   }
 
   #onWriteFailure(error: unknown): void {
@@ -311,9 +358,14 @@ export class JournalWriter {
     const waiters = this.#syncWaiters;
     this.#syncWaiters = [];
     this.#fsyncRunning = true;
+    const offset = this.#offset;
+    const kept = this.#unsynced.length;
     io.fsync(this.#fd, (error) => {
       this.#fsyncRunning = false;
       if (error) {
+        // What this fsync was to cover may be gone from the page cache: written again now.
+        this.#rewriteNeeded = true;
+        this.#writePending();
         const failure = new StorageError(`[journal] fsync of ${this.path} failed: ${error.message}`, {
           cause: error,
           path: this.path,
@@ -322,6 +374,7 @@ export class JournalWriter {
         for (const w of waiters) w.reject(failure);
       } else {
         this.#fsyncs++;
+        this.#synced(offset, kept);
         for (const w of waiters) w.resolve();
       }
       if (this.#syncWaiters.length > 0) this.#startFsync();

@@ -1,0 +1,118 @@
+/**
+ * A failed fsync may cost the pages it was to write: Linux marks them clean and the next fsync
+ * succeeds without them ("fsyncgate"). The journal keeps what it wrote since its last good fsync
+ * and writes it again after a failure, so a later sync() that resolves covers every record.
+ *
+ * The disk here is modelled by a FileIO over the real one: an fsync that fails truncates the file
+ * to its length at the last good fsync (its pages dropped), as the worst case allows.
+ */
+import { afterAll, afterEach, describe, expect, test } from "bun:test";
+import { fstatSync } from "node:fs";
+import { StorageError } from "../../src/errors.ts";
+import { type FileIO, io, nodeFileIO, useFileIO } from "../../src/fs/io.ts";
+import { replayMetrics } from "../../src/journal/replay.ts";
+import { Collector } from "../../src/session/collector.ts";
+import { MemoryLogger, TempDirs } from "./helpers.ts";
+
+const temps = new TempDirs();
+afterAll(() => temps.removeAll());
+
+/** fsyncs of journal files fail `failures` times; each failure drops what the last good one did not cover. */
+function droppingDisk(): { fail(times: number): void; failed: number; restore: () => void } {
+  const durable = new Map<number, number>(); // fd → length at its last good fsync
+  let failures = 0;
+  let failed = 0;
+  const isJournal = (fd: number) => {
+    try {
+      return fstatSync(fd).isFile();
+    } catch {
+      return false;
+    }
+  };
+  const replacement: FileIO = {
+    ...io,
+    fsync(fd, callback) {
+      if (failures > 0 && isJournal(fd)) {
+        failures--;
+        failed++;
+        nodeFileIO.ftruncateSync(fd, durable.get(fd) ?? 0); // the dirty pages are gone
+        setImmediate(() => callback(Object.assign(new Error("EIO: injected, fsync"), { code: "EIO" })));
+        return;
+      }
+      const length = isJournal(fd) ? fstatSync(fd).size : 0;
+      nodeFileIO.fsync(fd, (error) => {
+        if (error === null) durable.set(fd, length);
+        callback(error);
+      });
+    },
+  };
+  const restore = useFileIO(replacement);
+  return {
+    fail(times) {
+      failures = times;
+    },
+    get failed() {
+      return failed;
+    },
+    restore,
+  };
+}
+
+let disk: ReturnType<typeof droppingDisk> | undefined;
+afterEach(() => {
+  disk?.restore();
+  disk = undefined;
+});
+
+async function rejection(promise: Promise<unknown>): Promise<unknown> {
+  return promise.then(
+    () => undefined,
+    (error: unknown) => error,
+  );
+}
+
+describe("a failed fsync that drops its pages", () => {
+  for (const durability of ["group", "on-sync"] as const) {
+    test(`durability ${durability}: sync() rejects, the next sync() resolves, and every record is in the journal`, async () => {
+      const sessionsDir = temps.make(`fsyncgate-${durability}`, { fast: true });
+      disk = droppingDisk();
+      const logger = new MemoryLogger();
+      const c = await Collector.open({ sessionId: "s", sessionsDir, durability, logger });
+      for (let i = 0; i < 10; i++) c.recordToolCall("Read", true, 1);
+      await c.sync();
+      for (let i = 0; i < 10; i++) c.recordToolCall("Edit", true, 2);
+      disk.fail(1);
+      const error = await rejection(c.sync());
+      expect(error).toBeInstanceOf(StorageError);
+      expect((error as StorageError).message).toContain("fsync of");
+      expect(disk.failed).toBe(1);
+      await c.sync(); // the disk is back: this one must cover the Edit calls again
+      disk.restore();
+      disk = undefined;
+      // What the disk holds now, before stop() writes anything more.
+      const onDisk = await replayMetrics(sessionsDir, "s", { logger: new MemoryLogger() });
+      expect(onDisk!.tools.map((t) => [t.name, t.callCount])).toEqual([
+        ["Read", 10],
+        ["Edit", 10],
+      ]);
+      await c.stop();
+      expect(logger.errors.some((m) => m.includes("fsync of"))).toBe(true);
+    });
+  }
+
+  test("under on-sync, a journal that went long without sync() is fsync'd once it holds maxPendingBytes unsynced", async () => {
+    const sessionsDir = temps.make("fsync-bound", { fast: true });
+    const c = await Collector.open({
+      sessionId: "s",
+      sessionsDir,
+      durability: "on-sync",
+      maxPendingBytes: 4096,
+      logger: new MemoryLogger(),
+    });
+    const before = c.journalStats()!.fsyncs;
+    for (let i = 0; i < 200; i++) c.recordToolCall("Read", true, 1);
+    await Bun.sleep(50); // the groups are written, and the fsync they started ends
+    expect(c.journalStats()!.fsyncs).toBeGreaterThan(before);
+    await c.stop();
+  });
+});
