@@ -9,6 +9,10 @@
  * An entry is logged when its call has completed (in the callback for an asynchronous one): a
  * crash while a write is in flight is a crash before or after it, and an fsync only counts once
  * it returned.
+ *
+ * With `failFsyncs` some fsyncs of chosen files fail (EIO, through the callback or thrown by
+ * fsyncSync), dropping the pages of the file's unsynced writes (disk-model.ts): what the live
+ * process reads keeps them, the disk never gets them.
  */
 import { constants } from "node:fs";
 import { isAbsolute, join, relative, resolve } from "node:path";
@@ -23,8 +27,17 @@ export { CrashState };
 
 const { O_APPEND, O_CREAT, O_DSYNC, O_SYNC, O_TRUNC } = constants;
 
+/** Failing fsyncs: each fsync of a file `match` accepts fails when `random() < rate`. */
+export interface FsyncFaults {
+  rate: number;
+  random: () => number;
+  /** The path the file was opened by. */
+  match: (path: string) => boolean;
+}
+
 interface OpenFile {
   node: NodeId;
+  path: string;
   append: boolean;
   sync: boolean;
   /** The file offset, for writes and reads without a position. */
@@ -39,6 +52,8 @@ export class CrashIO {
   readonly #live: DiskModel;
   readonly #files = new Map<number, OpenFile>();
   #nextNode = ROOT + 1;
+  #faults: FsyncFaults | undefined;
+  #failedFsyncs = 0;
 
   /** Models `root` (whatever it holds now counts as durable: the disk before the run). */
   constructor(root: string) {
@@ -46,6 +61,16 @@ export class CrashIO {
     this.#initial = modelOfDisk(this.root);
     this.#nextNode = this.#initial.nodes.size;
     this.#live = this.#initial.clone();
+  }
+
+  /** Starts (or, with undefined, stops) failing fsyncs. */
+  failFsyncs(faults: FsyncFaults | undefined): void {
+    this.#faults = faults;
+  }
+
+  /** fsyncs failed so far. */
+  get failedFsyncs(): number {
+    return this.#failedFsyncs;
   }
 
   /** Log entries so far: crash points run from 0 (nothing happened) to this. */
@@ -129,14 +154,29 @@ export class CrashIO {
         if (file !== undefined) this.#log({ t: "file", node: file.node, op: { kind: "truncate", length } });
       },
       fsyncSync: (fd) => {
+        const failing = this.#failing(fd);
+        if (failing !== undefined) {
+          this.#failed(failing);
+          throw eio("fsync");
+        }
         real.fsyncSync(fd);
         this.#synced(fd);
       },
-      fsync: (fd, callback) =>
+      fsync: (fd, callback) => {
+        const failing = this.#failing(fd);
+        if (failing !== undefined) {
+          // Logged as it returns: writes made meanwhile lose their pages too.
+          setImmediate(() => {
+            this.#failed(failing);
+            callback(eio("fsync"));
+          });
+          return;
+        }
         real.fsync(fd, (error) => {
           if (!error) this.#synced(fd);
           callback(error);
-        }),
+        });
+      },
       renameSync: (from, to) => {
         real.renameSync(from, to);
         this.#renamed(from, to);
@@ -226,7 +266,7 @@ export class CrashIO {
     } else if ((flags & O_TRUNC) !== 0 && this.#live.nodes.get(node)?.kind === "file")
       this.#log({ t: "file", node, op: { kind: "truncate", length: 0 } });
     const sync = (flags & (O_SYNC | O_DSYNC)) !== 0;
-    this.#files.set(fd, { node, append: (flags & O_APPEND) !== 0, sync, position: 0 });
+    this.#files.set(fd, { node, path, append: (flags & O_APPEND) !== 0, sync, position: 0 });
   }
 
   #advance(fd: number, position: number | null, n: number): void {
@@ -242,6 +282,20 @@ export class CrashIO {
     if (position == null) file.position = offset + bytes.length;
     this.#log({ t: "file", node: file.node, op: { kind: "write", offset, data: Buffer.from(bytes) } });
     if (file.sync) this.#log({ t: "fsync", node: file.node });
+  }
+
+  /** The node whose fsync through `fd` is to fail, if it is. */
+  #failing(fd: number): NodeId | undefined {
+    const file = this.#files.get(fd);
+    const faults = this.#faults;
+    if (file === undefined || faults === undefined || !faults.match(file.path)) return undefined;
+    return faults.random() < faults.rate ? file.node : undefined;
+  }
+
+  /** An fsync of `node` failed: its unsynced writes lose their pages. */
+  #failed(node: NodeId): void {
+    this.#failedFsyncs++;
+    this.#log({ t: "fsync-failed", node });
   }
 
   #synced(fd: number): void {
@@ -291,4 +345,12 @@ export class CrashIO {
       dir = node;
     }
   }
+}
+
+function eio(call: string): NodeJS.ErrnoException {
+  return Object.assign(new Error(`EIO: i/o error, ${call} (injected by the crash model)`), {
+    code: "EIO",
+    errno: -5,
+    syscall: call,
+  });
 }

@@ -7,7 +7,7 @@ import { afterAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { MemoryLogger, TempDirs } from "../journal/helpers.ts";
-import { CRASH_POINTS, QUICK_WORKLOADS, runWithCoverage, STEPS } from "./areas/power-loss.ts";
+import { CRASH_POINTS, QUICK_TOTAL_WORKLOADS, runWithCoverage, STEPS } from "./areas/power-loss.ts";
 import { CrashIO } from "./crash-io.ts";
 import { describeViolations, rng, tortureContext } from "./harness.ts";
 import { SECTOR } from "./power-loss/materialise.ts";
@@ -50,6 +50,38 @@ function modelled() {
 const read = (dir: string, name: string) => readFileSync(join(dir, name), "utf8");
 
 describe("crash model", () => {
+  test("a failed fsync drops the file's unsynced writes for good; a later fsync makes durable only what follows", () => {
+    const m = modelled();
+    const fd = m.io.openSync(join(m.root, "f"), "a");
+    const append = (text: string) => m.io.writeSync(fd, Buffer.from(text), 0, text.length, null);
+    append("one");
+    m.io.fsyncSync(fd);
+    append("two");
+    let failures = 0;
+    m.crash.failFsyncs({ rate: 1, random: () => 0, match: (path) => path.endsWith("/f") });
+    try {
+      m.io.fsyncSync(fd);
+    } catch (error) {
+      expect((error as NodeJS.ErrnoException).code).toBe("EIO");
+      failures++;
+    }
+    m.crash.failFsyncs(undefined);
+    expect(failures).toBe(1);
+    expect(m.crash.failedFsyncs).toBe(1);
+    append("three");
+    m.io.fsyncSync(fd);
+    m.syncDir();
+    expect(read(m.reboot(ALL_KEPT), "f")).toBe("one\0\0\0three"); // "two" is gone: a hole
+    expect(m.crash.divergences()).toEqual([]); // the process still reads it
+    // Written again after the failure (as the journal does), it is durable with the next fsync.
+    m.io.ftruncateSync(fd, 3);
+    append("twothree");
+    m.io.fsyncSync(fd);
+    m.io.closeSync(fd);
+    expect(read(m.reboot(NOTHING_KEPT), "f")).toBe("onetwothree");
+    expect(m.crash.divergences()).toEqual([]);
+  });
+
   test("an unsynced write is lost and a synced one kept; files of before count as durable", () => {
     const m = modelled();
     m.write("a", "synced", { sync: true });
@@ -219,11 +251,15 @@ describe("the power-loss checks catch a library that breaks its promises", () =>
 
 describe("power loss, quick tier", () => {
   const ctx = tortureContext();
-  test(`${QUICK_WORKLOADS * ctx.factor * 3} workloads × ${CRASH_POINTS} crash points: every acknowledged record survives and recovery reports the rest`, async () => {
+  test(`${QUICK_TOTAL_WORKLOADS * ctx.factor} workloads × ${CRASH_POINTS} crash points: every acknowledged record survives and recovery reports the rest`, async () => {
     const rows = await runWithCoverage(ctx);
     expect(describeViolations(rows.map((r) => r.result))).toBe("");
-    for (const { result, coverage } of rows) {
-      expect(result.trials).toBe(QUICK_WORKLOADS * ctx.factor * CRASH_POINTS);
+    // The failed-fsync row failed fsyncs, and sync()/flush()/stop() rejected and were made again.
+    const failing = rows.find((r) => r.result.area === "power loss: failed fsync drops its pages")!;
+    expect(failing.failedFsyncs).toBeGreaterThan(0);
+    expect(failing.rejections).toBeGreaterThan(0);
+    for (const { result, coverage, workloads } of rows) {
+      expect(result.trials).toBe(workloads * CRASH_POINTS);
       expect(result.faults).toBeGreaterThan(result.trials);
       // The losses reached every recovery path: torn tails, salvage after a bad line, lost
       // unacknowledged events, a resume from METRICS.json.

@@ -5,6 +5,10 @@
  * entry operations since. `CrashIO` (../crash-io.ts) turns the library's file calls into the
  * `DiskEntry` log below; `DiskModel` applies it, and a clone at any point of the log is the state
  * a power loss would hit there (see materialise.ts for the "after reboot" files).
+ *
+ * A failed fsync (`fsync-failed`) drops the pages of a file's pending ops, as Linux may
+ * ("fsyncgate"): they stay in the cache the live process reads but never reach the disk, not even
+ * with a later fsync that succeeds; that one makes durable only what was written after the failure.
  */
 
 export type NodeId = number;
@@ -26,13 +30,19 @@ export type DiskEntry =
   | { t: "create"; node: NodeId; kind: "file" | "dir" }
   | { t: "file"; node: NodeId; op: FileOp }
   | { t: "dir"; dir: NodeId; op: DirOp }
-  | { t: "fsync"; node: NodeId };
+  | { t: "fsync"; node: NodeId }
+  | { t: "fsync-failed"; node: NodeId };
 
 export interface FileNode {
   kind: "file";
   /** Content as of the last fsync (never mutated: replaced by a new buffer). */
   synced: Buffer;
   pending: FileOp[];
+  /**
+   * Content as of the last fsync as the live process reads it, when a failed fsync made it differ
+   * from `synced` (dropped pages still in the cache); undefined when it is `synced`.
+   */
+  cached?: Buffer;
   /** Size with every pending op applied (for appends). */
   liveSize: number;
 }
@@ -146,6 +156,9 @@ export class DiskModel {
       }
       case "fsync":
         this.#fsync(entry.node);
+        break;
+      case "fsync-failed":
+        this.#fsyncFailed(entry.node);
     }
   }
 
@@ -156,15 +169,28 @@ export class DiskModel {
       node.synced = new Map(node.live);
       node.pending = [];
     } else {
-      node.synced = this.liveContent(id);
+      const live = this.liveContent(id);
+      if (node.cached === undefined) node.synced = live;
+      else {
+        // Only what was written since the failure reaches the disk; the dropped pages never do.
+        for (const op of node.pending) node.synced = applyFileOp(node.synced, op);
+        node.cached = live.equals(node.synced) ? undefined : live;
+      }
       node.pending = [];
     }
+  }
+
+  /** A failed fsync of a file: its pending ops are dropped from the disk, kept in the cache. */
+  #fsyncFailed(id: NodeId): void {
+    const file = this.file(id);
+    file.cached = this.liveContent(id);
+    file.pending = [];
   }
 
   /** A file's content with every pending op applied: what the live process reads. */
   liveContent(id: NodeId): Buffer {
     const file = this.file(id);
-    let bytes = file.synced;
+    let bytes = file.cached ?? file.synced;
     for (const op of file.pending) bytes = applyFileOp(bytes, op);
     return bytes;
   }

@@ -13,7 +13,8 @@ import { runWorkload, type WorkloadOptions } from "./workload.ts";
 
 /**
  * Crash points: a third anywhere in the log, a third just before or after an fsync or a rename,
- * and a third just before an fsync of a file with unsynced writes (where tearing can bite).
+ * and a third just before an fsync of a file with unsynced writes (where tearing can bite). A
+ * failed fsync counts as an fsync here: around it are the dropped pages and their rewrite.
  */
 export function crashPoints(log: readonly DiskEntry[], count: number, random: () => number): number[] {
   const marks: number[] = [];
@@ -21,8 +22,9 @@ export function crashPoints(log: readonly DiskEntry[], count: number, random: ()
   const unsynced = new Set<number>();
   log.forEach((entry, i) => {
     if (entry.t === "file" && entry.op.kind === "write") unsynced.add(entry.node);
-    if (entry.t === "fsync" && unsynced.delete(entry.node)) beforeSync.push(i);
-    if (entry.t === "fsync" || (entry.t === "dir" && entry.op.kind === "rename")) marks.push(i, i + 1);
+    const fsync = entry.t === "fsync" || entry.t === "fsync-failed";
+    if (fsync && unsynced.delete(entry.node)) beforeSync.push(i);
+    if (fsync || (entry.t === "dir" && entry.op.kind === "rename")) marks.push(i, i + 1);
   });
   const lists = [marks, beforeSync];
   const points: number[] = [];
@@ -71,8 +73,12 @@ export interface TrialOptions extends Omit<WorkloadOptions, "root"> {
 export interface TrialResult {
   /** Crash points checked. */
   trials: number;
-  /** Power losses plus sectors torn or garbled. */
+  /** Power losses plus sectors torn or garbled, plus fsyncs failed. */
   faults: number;
+  /** fsyncs of the workload that failed (the failed-fsync mode). */
+  failedFsyncs: number;
+  /** sync()/flush()/stop()/flushSync() calls of the workload that failed and were made again. */
+  rejections: number;
   /** `[id, what]`, the id `<seed>@<crash point>/<index>` (or the seed for the whole trial). */
   violations: [string, string][];
   coverage: CoverageTotals;
@@ -80,11 +86,21 @@ export interface TrialResult {
 
 export async function runTrial(options: TrialOptions): Promise<TrialResult> {
   const { base, seed } = options;
-  const result: TrialResult = { trials: 0, faults: 0, violations: [], coverage: emptyTotals() };
+  const result: TrialResult = {
+    trials: 0,
+    faults: 0,
+    failedFsyncs: 0,
+    rejections: 0,
+    violations: [],
+    coverage: emptyTotals(),
+  };
   const root = join(base, `trial-${seed}`);
   mkdirSync(root);
   try {
     const workload = await runWorkload({ ...options, root });
+    result.failedFsyncs = workload.crash.failedFsyncs;
+    result.rejections = workload.rejections;
+    result.faults += workload.crash.failedFsyncs;
     for (const diverged of workload.crash.divergences().slice(0, 1))
       result.violations.push([String(seed), `crash model diverged from the disk: ${diverged}`]);
     const prepared = prepare(workload);

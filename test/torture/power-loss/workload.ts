@@ -12,10 +12,18 @@
  *   the queue is empty (`journalStats().pendingBytes === 0`, every recorded event written) and two
  *   more journal fsyncs have completed (`journalStats().fsyncs`; the first may have started before
  *   the write), those events are durable too.
+ *
+ * With `fsyncFailRate` (the failed-fsync mode) that share of the journal's fsyncs fail and drop
+ * their pages (crash-io.ts). A rejected `sync()`, `flush()` or `stop()` acknowledges nothing: the
+ * workload calls it again until it resolves (the next fsync may succeed), and only then
+ * acknowledges. Sometimes it asks `flushSync()` (an fsyncSync, which may throw) instead of a
+ * `sync()`: returning acknowledges the events recorded before it, throwing nothing.
  */
 import { readFileSync } from "node:fs";
-import { join } from "node:path";
+import { basename, join } from "node:path";
 import type { MetricEvent } from "../../../src/core/events.ts";
+import { JOURNAL_FILE } from "../../../src/core/session-layout.ts";
+import { StorageError } from "../../../src/errors.ts";
 import { useFileIO } from "../../../src/fs/io.ts";
 import type { Durability } from "../../../src/journal/writer.ts";
 import { Collector } from "../../../src/session/collector.ts";
@@ -41,8 +49,10 @@ export interface Workload {
   crash: CrashIO;
   /** METRICS.json as it was on disk before the modelled run (an earlier run's), if any. */
   initialMetrics: Buffer | null;
-  /** What the collector logged (a trial with an error here is suspect). */
+  /** What the collector logged (a trial with an error here is suspect, unless fsyncs failed). */
   logger: MemoryLogger;
+  /** sync()/flush()/stop()/flushSync() calls that failed (and were called again). */
+  rejections: number;
 }
 
 export interface WorkloadOptions {
@@ -56,6 +66,21 @@ export interface WorkloadOptions {
   steps: number;
   /** Chance that a step ends with a flush() (a sync() follows with 0.12, a pause with 0.12). */
   flushRate: number;
+  /** Share of the journal's fsyncs that fail, dropping their pages (the failed-fsync mode). Default 0. */
+  fsyncFailRate?: number;
+}
+
+/** A call made again until it resolves; how many times it rejected. */
+async function untilResolved(first: Promise<unknown>, again: () => Promise<unknown>): Promise<number> {
+  let rejections = 0;
+  for (let attempt: Promise<unknown> = first; ; attempt = again()) {
+    try {
+      await attempt;
+      return rejections;
+    } catch (error) {
+      if (!(error instanceof StorageError) || ++rejections >= 100) throw error;
+    }
+  }
 }
 
 const TOOLS = ["Read", "Edit", "Bash", "Grep", "Write"] as const;
@@ -134,35 +159,54 @@ export async function runWorkload(options: WorkloadOptions): Promise<Workload> {
   const restore = useFileIO(crash.fileIO());
   const acks: Ack[] = [];
   const flushAcks: number[] = [];
+  const failing = (options.fsyncFailRate ?? 0) > 0;
+  let rejections = 0;
   try {
     const c = await Collector.open({ ...base, resume: true });
+    // Armed once the session is open (an open whose fsync fails throws: nothing to acknowledge).
+    // The failures draw from a stream of their own.
+    if (failing)
+      crash.failFsyncs({
+        rate: options.fsyncFailRate!,
+        random: rng(options.seed ^ 0x5bd1_e995),
+        match: (path) => basename(path) === JOURNAL_FILE,
+      });
     const groupAcks = durability === "group" ? new GroupCommitWatch(c, events, acks, crash) : undefined;
     for (let step = 0; step < options.steps; step++) {
       recordStep(c, random);
       const roll = random();
       const seq = events.length;
       if (roll < 0.12) {
-        await c.sync();
+        if (failing && random() < 0.25) {
+          try {
+            c.flushSync();
+          } catch (error) {
+            if (!(error instanceof StorageError)) throw error;
+            rejections++;
+            rejections += await untilResolved(c.sync(), () => c.sync());
+          }
+        } else rejections += await untilResolved(c.sync(), () => c.sync());
         acks.push({ seq, at: crash.opCount });
       } else if (roll < 0.12 + options.flushRate) {
         // Sometimes two flushes at once (they share the queue and coalesce), sometimes records
         // made while one runs: its METRICS.json then holds events no fsync has covered yet.
         const flushing = random() < 0.3 ? Promise.all([c.flush(), c.flush()]) : c.flush();
         if (random() < 0.4) recordStep(c, random);
-        await flushing;
+        rejections += await untilResolved(flushing, () => c.flush());
         acks.push({ seq, at: crash.opCount });
         flushAcks.push(crash.opCount);
       } else if (roll < 0.24 + options.flushRate) await Bun.sleep(7); // a group's timer (5 ms) fires, its fsync runs
       groupAcks?.check();
     }
     const seq = events.length;
-    await c.stop();
+    rejections += await untilResolved(c.stop(), () => c.stop());
     acks.push({ seq, at: crash.opCount });
     flushAcks.push(crash.opCount);
   } finally {
+    crash.failFsyncs(undefined);
     restore();
   }
-  return { sessionId, durability, events, acks, flushAcks, crash, initialMetrics, logger };
+  return { sessionId, durability, events, acks, flushAcks, crash, initialMetrics, logger, rejections };
 }
 
 /** Under `group`: events become durable without sync() (see the module comment). */
