@@ -197,6 +197,8 @@ export class JournalWriter {
   flushSync(): void {
     if (this.#closed) return;
     this.#writePending();
+    // The disk refused the write (the lines stay queued, a retry is scheduled): say so, as sync() does.
+    if (this.#pending.length > 0 || this.#rewriteNeeded) throw this.#failure;
     if (this.durability === "buffered") return;
     try {
       io.fsyncSync(this.#fd);

@@ -149,4 +149,23 @@ describe("closing the journal when the disk refuses", () => {
     fsync.clear();
     await c.stop();
   });
+
+  test("flushSync() reports a refused write as a StorageError, keeps the lines, and stop() writes them", async () => {
+    const sessionsDir = temps.make("flush-sync-write", { fast: true });
+    const c = await open(sessionsDir, "s");
+    c.recordToolCall("Read", true, 1);
+    const write = fail("writeSync", "ENOSPC");
+    let error: unknown;
+    try {
+      c.flushSync();
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(StorageError);
+    expect((error as StorageError).message).toContain("could not append");
+    expect((error as StorageError).message).toContain("ENOSPC: injected, writeSync");
+    write.clear();
+    await c.stop();
+    expect([...(replaySession(sessionsDir, "s")?.state.tools.keys() ?? [])]).toEqual(["Read"]);
+  });
 });
