@@ -78,6 +78,11 @@ export class JournalWriter {
   #unsynced: Uint8Array[] = [];
   #unsyncedBytes = 0;
   #rewriteNeeded = false;
+  /**
+   * Failed fsyncs so far. An fsync that succeeds after another one failed meanwhile (flushSync's,
+   * in the thread pool at the same time) proves nothing about the pages the failure dropped.
+   */
+  #fsyncFailures = 0;
   #closed = false;
   /** seq of the first queued event. */
   #pendingFirstSeq = 0;
@@ -203,6 +208,7 @@ export class JournalWriter {
     try {
       io.fsyncSync(this.#fd);
     } catch (error) {
+      this.#fsyncFailures++;
       this.#rewriteNeeded = true;
       throw new StorageError(`[journal] fsync of ${this.path} failed: ${(error as Error).message}`, {
         cause: error,
@@ -362,9 +368,11 @@ export class JournalWriter {
     this.#fsyncRunning = true;
     const offset = this.#offset;
     const kept = this.#unsynced.length;
+    const failuresBefore = this.#fsyncFailures;
     io.fsync(this.#fd, (error) => {
       this.#fsyncRunning = false;
       if (error) {
+        this.#fsyncFailures++;
         // What this fsync was to cover may be gone from the page cache: written again now.
         this.#rewriteNeeded = true;
         this.#writePending();
@@ -376,10 +384,23 @@ export class JournalWriter {
         for (const w of waiters) w.reject(failure);
       } else {
         this.#fsyncs++;
-        this.#synced(offset, kept);
-        for (const w of waiters) w.resolve();
+        if (this.#fsyncFailures === failuresBefore) {
+          this.#synced(offset, kept);
+          for (const w of waiters) w.resolve();
+        } else {
+          // Another fsync failed meanwhile: what these waiters asked for is written again (below,
+          // by #writePending) and needs an fsync of its own before they are told it is on disk.
+          this.#syncWaiters.unshift(...waiters);
+          this.#writePending();
+        }
       }
-      if (this.#syncWaiters.length > 0) this.#startFsync();
+      if (this.#syncWaiters.length === 0) return;
+      if (!this.#rewriteNeeded) return this.#startFsync();
+      // The rewrite after a failure did not go through (the disk refuses writes): no fsync can
+      // cover what the waiters asked for until a retry of the write succeeds.
+      const stranded = this.#syncWaiters;
+      this.#syncWaiters = [];
+      for (const w of stranded) w.reject(this.#failure);
     });
   }
 }

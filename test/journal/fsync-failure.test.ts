@@ -18,9 +18,15 @@ const temps = new TempDirs();
 afterAll(() => temps.removeAll());
 
 /** fsyncs of journal files fail `failures` times; each failure drops what the last good one did not cover. */
-function droppingDisk(): { fail(times: number): void; failed: number; restore: () => void } {
+function droppingDisk(options: { delayMs?: number } = {}): {
+  fail(times: number): void;
+  failSync(times: number): void;
+  failed: number;
+  restore: () => void;
+} {
   const durable = new Map<number, number>(); // fd → length at its last good fsync
   let failures = 0;
+  let syncFailures = 0;
   let failed = 0;
   const isJournal = (fd: number) => {
     try {
@@ -40,16 +46,33 @@ function droppingDisk(): { fail(times: number): void; failed: number; restore: (
         return;
       }
       const length = isJournal(fd) ? fstatSync(fd).size : 0;
-      nodeFileIO.fsync(fd, (error) => {
-        if (error === null) durable.set(fd, length);
-        callback(error);
-      });
+      const run = () =>
+        nodeFileIO.fsync(fd, (error) => {
+          if (error === null) durable.set(fd, length);
+          callback(error);
+        });
+      if (options.delayMs === undefined) run();
+      else setTimeout(run, options.delayMs); // a slow disk: the fsync is still running meanwhile
+    },
+    fsyncSync(fd) {
+      if (syncFailures > 0 && isJournal(fd)) {
+        syncFailures--;
+        failed++;
+        nodeFileIO.ftruncateSync(fd, durable.get(fd) ?? 0);
+        throw Object.assign(new Error("EIO: injected, fsyncSync"), { code: "EIO" });
+      }
+      const length = isJournal(fd) ? fstatSync(fd).size : 0;
+      nodeFileIO.fsyncSync(fd);
+      durable.set(fd, length);
     },
   };
   const restore = useFileIO(replacement);
   return {
     fail(times) {
       failures = times;
+    },
+    failSync(times) {
+      syncFailures = times;
     },
     get failed() {
       return failed;
@@ -99,6 +122,27 @@ describe("a failed fsync that drops its pages", () => {
       expect(logger.errors.some((m) => m.includes("fsync of"))).toBe(true);
     });
   }
+
+  test("a sync() whose fsync succeeds while another fsync fails (flushSync) resolves only once the dropped lines are written and fsync'd again", async () => {
+    const sessionsDir = temps.make("fsyncgate-overlap", { fast: true });
+    disk = droppingDisk({ delayMs: 30 });
+    const c = await Collector.open({ sessionId: "s", sessionsDir, logger: new MemoryLogger() });
+    for (let i = 0; i < 5; i++) c.recordToolCall("Read", true, 1);
+    await c.sync();
+    for (let i = 0; i < 5; i++) c.recordToolCall("Edit", true, 2);
+    const pending = c.sync(); // writes the Edit lines; its fsync is slow
+    disk.failSync(1);
+    expect(() => c.flushSync()).toThrow("fsync of"); // meanwhile: fails, and drops the Edit lines
+    await pending;
+    disk.restore();
+    disk = undefined;
+    const onDisk = await replayMetrics(sessionsDir, "s", { logger: new MemoryLogger() });
+    expect(onDisk!.tools.map((t) => [t.name, t.callCount])).toEqual([
+      ["Read", 5],
+      ["Edit", 5],
+    ]);
+    await c.stop();
+  });
 
   test("under on-sync, a journal that went long without sync() is fsync'd once it holds maxPendingBytes unsynced", async () => {
     const sessionsDir = temps.make("fsync-bound", { fast: true });
