@@ -131,40 +131,36 @@ describe("closing the journal when the disk refuses", () => {
       expect(existsSync(join(sessionsDir, "s", ".lock"))).toBe(false);
     });
 
-  test("flushSync() reports a failed fsync as a StorageError naming the journal", async () => {
-    const sessionsDir = temps.make("flush-sync", { fast: true });
+  /** A collector with one record, whose flushSync() runs while `op` fails with `code`. */
+  async function flushSyncFailing(dir: string, op: "fsyncSync" | "writeSync", code: string) {
+    const sessionsDir = temps.make(dir, { fast: true });
     const c = await open(sessionsDir, "s");
     c.recordToolCall("Read", true, 1);
-    const fsync = fail("fsyncSync", "EIO");
+    const failing = fail(op, code);
     let error: unknown;
     try {
       c.flushSync();
     } catch (e) {
       error = e;
     }
+    failing.clear();
+    return { sessionsDir, c, error };
+  }
+
+  test("flushSync() reports a failed fsync as a StorageError naming the journal", async () => {
+    const { sessionsDir, c, error } = await flushSyncFailing("flush-sync", "fsyncSync", "EIO");
     expect(error).toBeInstanceOf(StorageError);
     expect((error as StorageError).message).toBe(
       `[session-metrics] [journal] fsync of ${join(sessionsDir, "s", "journal.jsonl")} failed: EIO: injected, fsyncSync`,
     );
-    fsync.clear();
     await c.stop();
   });
 
   test("flushSync() reports a refused write as a StorageError, keeps the lines, and stop() writes them", async () => {
-    const sessionsDir = temps.make("flush-sync-write", { fast: true });
-    const c = await open(sessionsDir, "s");
-    c.recordToolCall("Read", true, 1);
-    const write = fail("writeSync", "ENOSPC");
-    let error: unknown;
-    try {
-      c.flushSync();
-    } catch (e) {
-      error = e;
-    }
+    const { sessionsDir, c, error } = await flushSyncFailing("flush-sync-write", "writeSync", "ENOSPC");
     expect(error).toBeInstanceOf(StorageError);
     expect((error as StorageError).message).toContain("could not append");
     expect((error as StorageError).message).toContain("ENOSPC: injected, writeSync");
-    write.clear();
     await c.stop();
     expect([...(replaySession(sessionsDir, "s")?.state.tools.keys() ?? [])]).toEqual(["Read"]);
   });
