@@ -1,8 +1,8 @@
 /**
  * `createOtelSink()`: a Collector sink that turns sessions into OpenTelemetry traces and metrics.
  *
- * The record*() path only queues the event (an array push): no span is created there, and nothing
- * an exporter does can reach it. A timer, armed only while events are pending (unref'd, never an
+ * The record*() path only queues the event (`EventQueue`, which keeps no object per bare tool
+ * call): no span is created there, and nothing an exporter does can reach it. A timer, armed only while events are pending (unref'd, never an
  * interval), builds the spans and metrics in batches; between batches it yields to the event loop
  * so a `BatchSpanProcessor` can export what it was given instead of dropping past its queue.
  * Failures are reported through the logger and counted in `stats()`; `flush()` and `close()`
@@ -13,13 +13,18 @@ import { ValidationError } from "../../errors.ts";
 import { consoleLogger, type Logger } from "../../logger.ts";
 import type { EventSink } from "../../session/sink.ts";
 import { EventExporter, type ExportOptions } from "./event-exporter.ts";
+import { EventQueue } from "./event-queue.ts";
 
 export interface OtelSinkOptions extends ExportOptions {
   /** Events built per batch, between two yields to the event loop. Default 512. */
   batchSize?: number;
   /** How long a queued event waits for its batch. Default 50 ms. */
   flushIntervalMs?: number;
-  /** Bound on queued events while building lags behind; events past it are dropped (counted). Default 100,000. */
+  /**
+   * Bound on queued events while building lags behind; events past it are dropped (counted).
+   * Default 100,000. A queued bare tool call takes 56 bytes (other events are kept as they are),
+   * and the room a burst made is reused by the next one until `close()`.
+   */
   maxQueuedEvents?: number;
 }
 
@@ -65,9 +70,7 @@ class OtelSinkImpl implements OtelSink {
   readonly #delay: number;
   readonly #max: number;
   readonly #logger: Logger;
-  #ids: string[] = [];
-  #events: MetricEvent[] = [];
-  #head = 0;
+  readonly #queue = new EventQueue();
   #dropped = 0;
   #timer: ReturnType<typeof setTimeout> | undefined;
   #draining: Promise<void> | undefined;
@@ -84,10 +87,9 @@ class OtelSinkImpl implements OtelSink {
 
   write(sessionId: string, event: MetricEvent): void {
     if (this.#closed) return this.#drop("the sink is closed");
-    if (this.#events.length - this.#head >= this.#max)
+    if (this.#queue.size >= this.#max)
       return this.#drop(`the queue is full (${this.#max} events; the exporter is slower than recording)`);
-    this.#ids.push(sessionId);
-    this.#events.push(event);
+    this.#queue.push(sessionId, event);
     if (this.#timer === undefined && this.#draining === undefined) this.#arm();
   }
 
@@ -122,6 +124,7 @@ class OtelSinkImpl implements OtelSink {
   async #close(): Promise<void> {
     this.#closed = true;
     await this.#buildQueued();
+    this.#queue.release();
     this.#exporter.endAll();
     await this.#exporter.forceFlush();
     if (this.#dropped > 0)
@@ -133,7 +136,7 @@ class OtelSinkImpl implements OtelSink {
   async #buildQueued(): Promise<void> {
     clearTimeout(this.#timer);
     this.#timer = undefined;
-    while (this.#head < this.#events.length || this.#draining !== undefined) await this.#drain();
+    while (this.#queue.size > 0 || this.#draining !== undefined) await this.#drain();
   }
 
   /** Builds everything queued, one batch per event-loop turn; one drain at a time. */
@@ -144,30 +147,21 @@ class OtelSinkImpl implements OtelSink {
     this.#draining = run.finally(() => {
       if (this.#draining === guarded) this.#draining = undefined;
       // Events written after the last batch but before this drain settled wait for the next one.
-      if (this.#head < this.#events.length && this.#timer === undefined && !this.#closed) this.#arm();
+      if (this.#queue.size > 0 && this.#timer === undefined && !this.#closed) this.#arm();
     });
     const guarded = this.#draining;
     return guarded;
   }
 
   async #build(): Promise<void> {
-    while (this.#head < this.#events.length) {
-      const end = Math.min(this.#events.length, this.#head + this.#batch);
-      for (let i = this.#head; i < end; i++) this.#exporter.apply(this.#ids[i]!, this.#events[i]!);
-      this.#exporter.flushMetrics();
-      this.#head = end;
-      if (end === this.#events.length) break;
-      // Recording goes on while we build: drop what is built so the queue stays bounded.
-      if (this.#head > 4096 && this.#head * 2 > this.#events.length) {
-        this.#ids = this.#ids.slice(this.#head);
-        this.#events = this.#events.slice(this.#head);
-        this.#head = 0;
-      }
+    const exporter = this.#exporter;
+    const apply = (sessionId: string, event: MetricEvent) => exporter.apply(sessionId, event);
+    while (this.#queue.size > 0) {
+      this.#queue.take(this.#batch, apply);
+      exporter.flushMetrics();
+      if (this.#queue.size === 0) break;
       await nextTurn();
     }
-    this.#ids = [];
-    this.#events = [];
-    this.#head = 0;
   }
 
   #drop(why: string): void {
