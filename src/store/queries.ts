@@ -1,58 +1,46 @@
 /**
  * SQL shared by the backends, built with drizzle's `sql` over each backend's own table objects
  * (the SQLite and PostgreSQL schemas have the same columns). The few dialect differences are
- * explicit here: `greatest` vs `max`, how sums and percentiles are computed, and byte-order collation
- * of session ids in PostgreSQL so that listing order and keyset cursors agree with SQLite.
+ * explicit here: PostgreSQL sums and ranks percentiles in SQL while SQLite aggregates the call rows
+ * itself, and PostgreSQL compares session ids in byte order so that listing order and keyset
+ * cursors agree with SQLite.
  */
 import { type SQL, sql } from "drizzle-orm";
 import { StorageError } from "../errors.ts";
-import type { AggregateRow, AggregateSpec, GroupKey, ListSpec, StoreDialect } from "./types.ts";
+import type {
+  AggregateRow,
+  AggregateSpec,
+  EVENT_COLUMNS,
+  GroupKey,
+  ListSpec,
+  SessionRow,
+  StoreDialect,
+} from "./types.ts";
 
 type Refs<K extends string> = { [P in K]: unknown };
-/** The columns (and table) a query needs; both schemas provide them under these names. */
+/** The tables a query needs: both schemas name their columns as the row types do. */
 export interface QueryTables {
-  events: Refs<
-    | "sessionId"
-    | "seq"
-    | "part"
-    | "ts"
-    | "type"
-    | "calls"
-    | "failures"
-    | "tool"
-    | "phase"
-    | "agent"
-    | "model"
-    | "errorClass"
-    | "durationMs"
-    | "promptTokens"
-    | "completionTokens"
-    | "cacheReadTokens"
-    | "cacheWriteTokens"
-    | "reasoningTokens"
-    | "costNanos"
-    | "data"
-  >;
-  sessions: Refs<"sessionId" | "startedAt" | "updatedAt" | "host" | "lastSeq" | "document" | "documentSeq">;
+  events: Refs<(typeof EVENT_COLUMNS)[number]>;
+  sessions: Refs<keyof SessionRow>;
 }
 
 const DAY_MS = 86_400_000;
 
-function keyExpr(t: QueryTables, key: GroupKey): SQL {
-  // Integer division on both sides: SQLite integer / integer and PostgreSQL bigint / integer truncate.
-  return key === "day" ? sql`(${t.events.ts} / ${sql.raw(String(DAY_MS))})` : sql`${t.events[key]}`;
+/** The group keys as columns k0, k1, …; `day` as whole days since the epoch. */
+function keyColumns(t: QueryTables, groupBy: readonly GroupKey[]): SQL[] {
+  return groupBy.map((key, i) => {
+    // Integer division on both sides: SQLite integer / integer and PostgreSQL bigint / integer truncate.
+    const value = key === "day" ? sql`(${t.events.ts} / ${sql.raw(String(DAY_MS))})` : sql`${t.events[key]}`;
+    return sql`${value} as ${keyName(i)}`;
+  });
 }
+
+const keyName = (i: number) => sql.identifier(`k${i}`);
 
 function inList(column: unknown, values: readonly (string | null)[]): SQL {
   const present = values.filter((v): v is string => v !== null);
   const parts: SQL[] = [];
-  if (present.length > 0)
-    parts.push(
-      sql`${column} in (${sql.join(
-        present.map((v) => sql`${v}`),
-        sql`, `,
-      )})`,
-    );
+  if (present.length > 0) parts.push(sql`${column} in ${present}`);
   if (present.length < values.length) parts.push(sql`${column} is null`);
   return parts.length === 1 ? parts[0]! : sql`(${sql.join(parts, sql` or `)})`;
 }
@@ -109,35 +97,25 @@ function groupByClause(width: number, extra = 0): SQL {
 }
 
 /**
- * Sums per group, and the number of distinct sessions. Aliases k0…, then the sums.
- *
- * `twoLevel` (PostgreSQL) sums per (group, session) first, then per group, counting sessions as
- * rows: two hash aggregates instead of the sort that `count(distinct …)` forces (measured 2.5×
- * faster there). SQLite has no hash aggregate and does better with one sorted pass. Both give the
- * same integers.
+ * PostgreSQL's sums per group, and the number of distinct sessions (aliases k0…, then the sums).
+ * It sums per (group, session) first, then per group, counting sessions as rows: two hash
+ * aggregates instead of the sort that `count(distinct …)` forces (measured 2.5× faster).
  */
-export function sumsQuery(t: QueryTables, spec: AggregateSpec, twoLevel: boolean): SQL {
+export function sumsQuery(t: QueryTables, spec: AggregateSpec): SQL {
   const e = t.events;
   const width = spec.groupBy.length;
-  const keys = spec.groupBy.map((key, i) => sql`${keyExpr(t, key)} as ${sql.identifier(`k${i}`)}`);
-  const total = (expr: SQL, alias: string, zero: boolean) =>
-    zero ? sql`coalesce(sum(${expr}), 0) as ${sql.raw(alias)}` : sql`sum(${expr}) as ${sql.raw(alias)}`;
   const kinds = [
     [callsOf(t, "tool"), "tool_calls"],
     [callsOf(t, "llm"), "llm_calls"],
   ] as const;
-  if (!twoLevel) {
-    const columns = [...keys, sql`count(distinct ${e.sessionId}) as sessions`];
-    for (const [column, alias, zero] of SUMS) columns.push(total(sql`${e[column]}`, alias, zero));
-    for (const [expr, alias] of kinds) columns.push(total(expr, alias, true));
-    return sql`select ${sql.join(columns, sql`, `)} from ${e} where ${callFilter(t, spec)}${groupByClause(width)}`;
-  }
-  const inner = [...keys, sql`${e.sessionId}`];
+  const inner = [...keyColumns(t, spec.groupBy), sql`${e.sessionId}`];
   for (const [column, alias] of SUMS) inner.push(sql`sum(${e[column]}) as ${sql.raw(alias)}`);
   for (const [expr, alias] of kinds) inner.push(sql`sum(${expr}) as ${sql.raw(alias)}`);
-  const outer = [...spec.groupBy.map((_, i) => sql.identifier(`k${i}`)), sql`count(*) as sessions`];
-  for (const [, alias, zero] of SUMS) outer.push(total(sql.raw(alias), alias, zero));
-  for (const [, alias] of kinds) outer.push(total(sql.raw(alias), alias, true));
+  const total = (alias: string, zero: boolean) =>
+    zero ? sql.raw(`coalesce(sum(${alias}), 0) as ${alias}`) : sql.raw(`sum(${alias}) as ${alias}`);
+  const outer = [...spec.groupBy.map((_, i) => keyName(i)), sql`count(*) as sessions`];
+  for (const [, alias, zero] of SUMS) outer.push(total(alias, zero));
+  for (const [, alias] of kinds) outer.push(total(alias, true));
   const perSession = sql`select ${sql.join(inner, sql`, `)} from ${e} where ${callFilter(t, spec)}${groupByClause(width, 1)}`;
   return sql`select ${sql.join(outer, sql`, `)} from (${perSession}) as per_session${groupByClause(width)}`;
 }
@@ -153,9 +131,8 @@ export function sumsQuery(t: QueryTables, spec: AggregateSpec, twoLevel: boolean
 export function percentilesQuery(t: QueryTables, spec: AggregateSpec): SQL {
   const d = t.events.durationMs;
   const width = spec.groupBy.length;
-  const keys = spec.groupBy.map((key, i) => sql`${keyExpr(t, key)} as ${sql.identifier(`k${i}`)}`);
-  const keyNames = spec.groupBy.map((_, i) => sql.identifier(`k${i}`));
-  const counts = sql`select ${sql.join([...keys, sql`${d} as d`, sql`count(*) as n`], sql`, `)} from ${t.events} where ${callFilter(t, spec, sql`${d} is not null`)}${groupByClause(width, 1)}`;
+  const keyNames = spec.groupBy.map((_, i) => keyName(i));
+  const counts = sql`select ${sql.join([...keyColumns(t, spec.groupBy), sql`${d} as d`, sql`count(*) as n`], sql`, `)} from ${t.events} where ${callFilter(t, spec, sql`${d} is not null`)}${groupByClause(width, 1)}`;
   const partition = width === 0 ? sql`` : sql`partition by ${sql.join(keyNames, sql`, `)} `;
   const running = sql`select ${sql.join([...keyNames, sql`d`], sql`, `)}, (sum(n) over (${partition}order by d))::bigint as cum, (sum(n) over (${partition}))::bigint as total from (${counts}) as counts`;
   const columns: SQL[] = keyNames.map((k) => sql`${k}`);
@@ -172,7 +149,7 @@ export function percentilesQuery(t: QueryTables, spec: AggregateSpec): SQL {
  */
 export function callRowsQuery(t: QueryTables, spec: AggregateSpec): SQL {
   const e = t.events;
-  const columns = spec.groupBy.map((key, i) => sql`${keyExpr(t, key)} as ${sql.identifier(`k${i}`)}`);
+  const columns = keyColumns(t, spec.groupBy);
   columns.push(
     sql`${e.sessionId} as session_id`,
     sql`${e.durationMs} as duration_ms`,

@@ -126,7 +126,7 @@ export class PostgresStore extends BaseStore {
   protected async runAggregate(spec: AggregateSpec): Promise<AggregateRow[]> {
     const tables = { events, sessions };
     const [sums, percentiles] = await Promise.all([
-      this.#all("computing a report", sumsQuery(tables, spec, true)),
+      this.#all("computing a report", sumsQuery(tables, spec)),
       spec.percentiles.length === 0 ? [] : this.#all("computing a report", percentilesQuery(tables, spec)),
     ]);
     const byGroup = new Map<string, (number | null)[]>();
