@@ -40,26 +40,36 @@ type CallRow = Record<string, string | number | null> & {
 
 function newGroup(keys: (string | number | null)[]): Group {
   const row: AggregateRow = {
-    ...{
-      keys,
-      sessions: 0,
-      calls: 0,
-      toolCalls: 0,
-      llmCalls: 0,
-      failures: 0,
-      promptTokens: 0,
-      completionTokens: 0,
-    },
-    ...{
-      cacheReadTokens: null,
-      cacheWriteTokens: null,
-      reasoningTokens: null,
-      costNanos: 0,
-      percentiles: [],
-    },
+    keys,
+    sessions: 0,
+    calls: 0,
+    toolCalls: 0,
+    llmCalls: 0,
+    failures: 0,
+    promptTokens: 0,
+    completionTokens: 0,
+    cacheReadTokens: null,
+    cacheWriteTokens: null,
+    reasoningTokens: null,
+    costNanos: 0,
+    percentiles: [],
   };
   return { row, sessions: new Set(), lastSession: undefined, durations: [] };
 }
+
+/** The sums of a row, each checked against 2^53−1. */
+const SUMMED = [
+  "calls",
+  "toolCalls",
+  "llmCalls",
+  "failures",
+  "promptTokens",
+  "completionTokens",
+  "cacheReadTokens",
+  "cacheWriteTokens",
+  "reasoningTokens",
+  "costNanos",
+] as const;
 
 /** Runs `callRows` (see `callRowsQuery`) and aggregates it per group. */
 export function aggregateRows(client: Database, callRows: SQL, spec: AggregateSpec): AggregateRow[] {
@@ -97,18 +107,7 @@ export function aggregateRows(client: Database, callRows: SQL, spec: AggregateSp
   for (const g of groups.values()) {
     const a = g.row;
     a.sessions = g.sessions.size;
-    for (const key of [
-      "calls",
-      "toolCalls",
-      "llmCalls",
-      "failures",
-      "promptTokens",
-      "completionTokens",
-      "costNanos",
-    ] as const)
-      num(a[key]);
-    for (const key of ["cacheReadTokens", "cacheWriteTokens", "reasoningTokens"] as const)
-      if (a[key] !== null) num(a[key]);
+    for (const key of SUMMED) num(a[key]); // throws past 2^53−1; null (nothing reported) passes
     const sorted = Float64Array.from(g.durations).sort();
     a.percentiles = spec.percentiles.map((p) => (sorted.length === 0 ? null : nearestRank(sorted, p)));
     rows.push(a);
