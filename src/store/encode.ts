@@ -7,6 +7,7 @@
  */
 import { type EventDetails, isPhaseCountType, type MetricEvent } from "../core/events.ts";
 import { assertSessionId } from "../core/session-id.ts";
+import type { Usage } from "../core/types.ts";
 import { utf8Length } from "../core/validate.ts";
 import { ValidationError } from "../errors.ts";
 import { checkEvent } from "../journal/line-codec.ts";
@@ -108,18 +109,13 @@ function encodeEventInto(
   }
 }
 
-const TOOL_CALL_KEYS = new Set([
-  "v",
-  "seq",
-  "ts",
-  "type",
-  "name",
-  "success",
-  "durationMs",
-  "phase",
-  "details",
-]);
-const LLM_KEYS = new Set(["v", "seq", "ts", "type", "phase", "usage", "cost", "details"]);
+/** The keys of an event of some type whose fields are all columns. */
+const eventKeys = (...keys: string[]) => new Set(["v", "seq", "ts", "type", "phase", ...keys]);
+const TOOL_CALL_KEYS = eventKeys("name", "success", "durationMs", "details");
+const LLM_KEYS = eventKeys("usage", "cost", "details");
+const PHASE_KEYS = eventKeys();
+const PHASE_DURATION_KEYS = eventKeys("durationMs", "success");
+const HEAL_DURATION_KEYS = eventKeys("durationMs");
 const USAGE_KEYS = new Set([
   "promptTokens",
   "completionTokens",
@@ -129,9 +125,8 @@ const USAGE_KEYS = new Set([
   "reasoningTokens",
 ]);
 const DETAIL_KEYS = new Set(["agent", "model", "errorClass"]);
-const PHASE_KEYS = new Set(["v", "seq", "ts", "type", "phase"]);
-const PHASE_DURATION_KEYS = new Set(["v", "seq", "ts", "type", "phase", "durationMs", "success"]);
-const HEAL_DURATION_KEYS = new Set(["v", "seq", "ts", "type", "phase", "durationMs"]);
+/** An LLM call's start is held too, as its duration (see `columnsHoldEverything`). */
+const LLM_DETAIL_KEYS = new Set([...DETAIL_KEYS, "startedAt"]);
 
 function keysWithin(value: object, allowed: ReadonlySet<string>): boolean {
   for (const key in value) if (!allowed.has(key)) return false;
@@ -160,7 +155,7 @@ function columnsHoldEverything(event: MetricEvent): boolean {
         keysWithin(event, LLM_KEYS) &&
         keysWithin(event.usage, USAGE_KEYS) &&
         !Object.is(event.cost, -0) &&
-        (d === undefined || (startHeld && keysWithinExcept(d, DETAIL_KEYS, "startedAt")))
+        (d === undefined || (startHeld && keysWithin(d, LLM_DETAIL_KEYS)))
       );
     }
     case "phase_duration":
@@ -170,11 +165,6 @@ function columnsHoldEverything(event: MetricEvent): boolean {
     default:
       return isPhaseCountType(event.type) && keysWithin(event, PHASE_KEYS);
   }
-}
-
-function keysWithinExcept(value: object, allowed: ReadonlySet<string>, also: string): boolean {
-  for (const key in value) if (key !== also && !allowed.has(key)) return false;
-  return true;
 }
 
 function baseRow(sessionId: string, event: MetricEvent, data: string): EventRow {
@@ -297,7 +287,8 @@ function flatten(row: EventRow, event: MetricEvent): void {
   }
 }
 
-function setUsage(row: EventRow, u: Extract<MetricEvent, { type: "llm" }>["usage"]): void {
+/** Usage columns, from an LLM call's usage or an LLM phase's totals (which have the same names). */
+function setUsage(row: EventRow, u: Usage & { totalTokens: number }): void {
   row.promptTokens = u.promptTokens;
   row.completionTokens = u.completionTokens;
   row.totalTokens = u.totalTokens;
@@ -336,14 +327,7 @@ function expandRestore(
     const row = summary();
     row.phase = l.phase;
     row.calls = l.interactionCount;
-    setUsage(row, {
-      promptTokens: l.promptTokens,
-      completionTokens: l.completionTokens,
-      totalTokens: l.totalTokens,
-      cacheReadTokens: l.cacheReadTokens,
-      cacheWriteTokens: l.cacheWriteTokens,
-      reasoningTokens: l.reasoningTokens,
-    });
+    setUsage(row, l);
     setCost(row, l.cost);
     rows.push(row);
   }
