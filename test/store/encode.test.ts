@@ -4,7 +4,6 @@ import type { MetricEvent } from "../../src/core/events.ts";
 import { ValidationError } from "../../src/errors.ts";
 import { encodeEvents } from "../../src/store/encode.ts";
 import { arrayLiteral } from "../../src/store/postgres/arrays.ts";
-import type { EventRow } from "../../src/store/types.ts";
 
 describe("encodeEvents", () => {
   test("flattens calls; a restore event becomes one summary row per tool and LLM phase", () => {
@@ -96,12 +95,7 @@ describe("encodeEvents", () => {
 });
 
 test("PostgreSQL array literals quote every text and spell NULL, booleans and numbers plainly", () => {
-  const rows = [
-    { tool: 'a"b\\c', success: true, cost: 1e-7 },
-    { tool: null, success: false, cost: null },
-    { tool: "NULL", success: null, cost: 12 },
-  ] as unknown as EventRow[];
-  expect(arrayLiteral(rows, "tool")).toBe('{"a\\"b\\\\c",NULL,"NULL"}');
-  expect(arrayLiteral(rows, "success")).toBe("{t,f,NULL}");
-  expect(arrayLiteral(rows, "cost")).toBe("{1e-7,NULL,12}");
+  expect(arrayLiteral(['a"b\\c', null, "NULL"])).toBe('{"a\\"b\\\\c",NULL,"NULL"}');
+  expect(arrayLiteral([true, false, null])).toBe("{t,f,NULL}");
+  expect(arrayLiteral([1e-7, null, 12])).toBe("{1e-7,NULL,12}");
 });

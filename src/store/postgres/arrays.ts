@@ -6,14 +6,14 @@
 import { type Coverage, storedData } from "../session-rows.ts";
 import type { EventRow } from "../types.ts";
 
-/** The column `key` of `rows` as an array literal of its PostgreSQL type. */
-export function arrayLiteral(rows: readonly EventRow[], key: keyof EventRow): string {
-  const parts = new Array<string>(rows.length);
-  for (let i = 0; i < rows.length; i++) parts[i] = element(rows[i]![key]);
-  return `{${parts.join(",")}}`;
+type Value = string | number | boolean | null;
+
+/** An array literal of `values`, read back as the column's PostgreSQL type. */
+export function arrayLiteral(values: readonly Value[]): string {
+  return `{${values.map(element).join(",")}}`;
 }
 
-function element(value: string | number | boolean | null): string {
+function element(value: Value): string {
   if (value === null) return "NULL";
   if (typeof value === "number") return String(value); // shortest round trip: float8 reads it back exactly
   if (typeof value === "boolean") return value ? "t" : "f";
@@ -24,21 +24,12 @@ function element(value: string | number | boolean | null): string {
 }
 
 /** Separator of {@link joinedJson}: JSON text never holds a raw U+001E (JSON escapes controls). */
-export const RECORD_SEPARATOR = "\x1e";
+const RECORD_SEPARATOR = "\x1e";
 
 /**
  * The `data` column (JSON text, full of quotes) as one string for `string_to_array(…, chr(30), '')`:
  * nothing to escape, unlike an array literal. A null becomes '' (JSON is never empty).
  */
 export function joinedJson(rows: readonly EventRow[], coverage: Coverage): string {
-  const parts = new Array<string>(rows.length);
-  for (let i = 0; i < rows.length; i++) parts[i] = storedData(rows[i]!, coverage) ?? "";
-  return parts.join(RECORD_SEPARATOR);
-}
-
-/** A `text[]` literal of `values`. */
-export function textArrayLiteral(values: readonly string[]): string {
-  const parts = new Array<string>(values.length);
-  for (let i = 0; i < values.length; i++) parts[i] = element(values[i]!);
-  return `{${parts.join(",")}}`;
+  return rows.map((row) => storedData(row, coverage) ?? "").join(RECORD_SEPARATOR);
 }

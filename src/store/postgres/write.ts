@@ -18,7 +18,7 @@ import { type Coverage, documentCoverage, sessionUpsertSet, sessionValues } from
 import { driverError, toStorageError } from "../storage-error.ts";
 import type { EventRow, SessionUpsert } from "../types.ts";
 import { EVENT_COLUMNS } from "../types.ts";
-import { arrayLiteral, joinedJson, textArrayLiteral } from "./arrays.ts";
+import { arrayLiteral, joinedJson } from "./arrays.ts";
 import { copyBinary } from "./copy.ts";
 import { events, sessions } from "./schema.ts";
 
@@ -106,15 +106,15 @@ export class PostgresWriter {
   async #unstored(tx: BunSQL, rows: readonly EventRow[]): Promise<readonly EventRow[]> {
     const ids = [...new Set(rows.map((r) => r.sessionId))];
     const storedSessions = await statement("writing events", this.#storedSessionsSql, () =>
-      tx.unsafe<{ s: string }[]>(this.#storedSessionsSql, [textArrayLiteral(ids)]),
+      tx.unsafe<{ s: string }[]>(this.#storedSessionsSql, [arrayLiteral(ids)]),
     );
     if (storedSessions.length === 0) return rows;
     const candidates = new Set(storedSessions.map((r) => r.s));
     const probe = rows.filter((r) => r.part === 0 && candidates.has(r.sessionId));
     const found = await statement("writing events", this.#storedKeysSql, () =>
       tx.unsafe<{ s: string; q: string | number }[]>(this.#storedKeysSql, [
-        arrayLiteral(probe, "sessionId"),
-        arrayLiteral(probe, "seq"),
+        arrayLiteral(probe.map((r) => r.sessionId)),
+        arrayLiteral(probe.map((r) => r.seq)),
       ]),
     );
     if (found.length === 0) return rows;
@@ -148,7 +148,7 @@ export class PostgresWriter {
     const arrays = EVENT_COLUMNS.map((key, i) =>
       key === "data"
         ? sql`string_to_array(${joinedJson(rows, coverage)}::text, chr(30), '')`
-        : sql`${arrayLiteral(rows, key)}${this.#types[i]}`,
+        : sql`${arrayLiteral(rows.map((r) => r[key]))}${this.#types[i]}`,
     );
     const query = dialect.sqlToQuery(
       sql`insert into ${events} (${this.#columns}) select * from unnest(${sql.join(arrays, sql`, `)}) on conflict do nothing`,
