@@ -7,7 +7,7 @@
 import type { Database, Statement } from "bun:sqlite";
 import { sql } from "drizzle-orm";
 import type { BunSQLiteDatabase } from "drizzle-orm/bun-sqlite";
-import { type Coverage, sessionUpsertSet, storedData } from "../session-rows.ts";
+import { type Coverage, sessionUpsertSet, sessionValues, storedData } from "../session-rows.ts";
 import { toStorageError } from "../storage-error.ts";
 import type { EventRow, SessionUpsert } from "../types.ts";
 import { EVENT_COLUMNS } from "../types.ts";
@@ -92,16 +92,10 @@ export class SqliteWriter {
   /** Upserts session rows (see `SessionUpsert` for the conflict rules). */
   upsertSessions(list: readonly SessionUpsert[]): void {
     try {
-      for (const s of list)
-        this.#session.run(
-          s.sessionId,
-          s.startedAt,
-          s.updatedAt,
-          s.host ?? null,
-          s.lastSeq,
-          s.document ?? null,
-          s.document == null ? null : (s.documentSeq ?? null),
-        );
+      for (const s of list) {
+        const values = sessionValues(s);
+        this.#session.run(...SESSION_COLUMNS.map((c) => values[c]));
+      }
     } catch (error) {
       throw toStorageError(error, "writing sessions", this.#sessionSql);
     }
