@@ -49,8 +49,8 @@ export abstract class BaseStore implements MetricsStore {
     return this.#track(() => this.runAggregate(spec));
   }
 
-  listSessionRows(spec: ListSpec): Promise<SessionRow[]> {
-    return this.#track(() => this.runList(spec));
+  async listSessionRows(spec: ListSpec): Promise<SessionRow[]> {
+    return (await this.#track(() => this.runList(spec))).map(parseSessionRow);
   }
 
   async readSession(sessionId: string): Promise<StoredSession | null> {
@@ -97,7 +97,8 @@ export abstract class BaseStore implements MetricsStore {
     sessions: readonly SessionUpsert[],
   ): Promise<number>;
   protected abstract runAggregate(spec: AggregateSpec): Promise<AggregateRow[]>;
-  protected abstract runList(spec: ListSpec): Promise<SessionRow[]>;
+  /** The rows of `listQuery`. */
+  protected abstract runList(spec: ListSpec): Promise<Record<string, unknown>[]>;
   /** The session's row and the `data` of its events after `documentSeq`, in `seq` order. */
   protected abstract fetchSession(sessionId: string): Promise<{ row: SessionRow; data: string[] } | null>;
   /** Releases what the store opened. Called once. */

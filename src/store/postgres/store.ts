@@ -142,9 +142,8 @@ export class PostgresStore extends BaseStore {
     });
   }
 
-  protected async runList(spec: ListSpec): Promise<SessionRow[]> {
-    const rows = await this.#all("listing sessions", listQuery({ events, sessions }, spec, "postgres"));
-    return rows.map((row) => parseSessionRow({ ...row, document: null, document_seq: null }));
+  protected runList(spec: ListSpec): Promise<Record<string, unknown>[]> {
+    return this.#all("listing sessions", listQuery({ events, sessions }, spec, "postgres"));
   }
 
   /**

@@ -156,9 +156,8 @@ export class SqliteStore extends BaseStore {
     );
   }
 
-  protected async runList(spec: ListSpec): Promise<SessionRow[]> {
-    const rows = await this.#all("listing sessions", listQuery({ events, sessions }, spec, "sqlite"));
-    return rows.map((row) => parseSessionRow({ ...row, document: null, document_seq: null }));
+  protected runList(spec: ListSpec): Promise<Record<string, unknown>[]> {
+    return this.#all("listing sessions", listQuery({ events, sessions }, spec, "sqlite"));
   }
 
   protected async fetchSession(sessionId: string): Promise<{ row: SessionRow; data: string[] } | null> {
