@@ -81,10 +81,20 @@ export async function ingest(
   const progress = () =>
     options.onProgress?.({ sessions: result.sessions, events: result.events, skipped: result.skipped });
   let inflight: Promise<void> = Promise.resolve();
-  /** Starts a write once the previous one is done; its failure surfaces at the next call. */
-  const enqueue = async (batch: StoreBatch, done: (inserted: number) => void) => {
+  /**
+   * Starts a write once the previous one is done, and counts the sessions it completes; its
+   * failure surfaces at the next call.
+   */
+  const enqueue = async (batch: StoreBatch, completes: readonly Prepared[] = []) => {
     await inflight;
-    inflight = store.write(batch).then(done);
+    inflight = store.write(batch).then((inserted) => {
+      result.inserted += inserted;
+      for (const p of completes) {
+        result.sessions++;
+        result.events += p.events;
+        progress();
+      }
+    });
     inflight.catch(() => {}); // observed by the next enqueue or the final await
   };
   let pending: Prepared[] = [];
@@ -95,14 +105,7 @@ export async function ingest(
     pending = [];
     pendingEvents = 0;
     const events = concatEncoded(batch.flatMap((p) => p.chunks));
-    await enqueue({ events, sessions: batch.map((p) => p.session) }, (inserted) => {
-      result.inserted += inserted;
-      for (const p of batch) {
-        result.sessions++;
-        result.events += p.events;
-        progress();
-      }
-    });
+    await enqueue({ events, sessions: batch.map((p) => p.session) }, batch);
   };
   for (const name of listFolders(sessionsDir)) {
     const prepared = await prepareFolder(sessionsDir, name, { host, batchSize, logger });
@@ -116,10 +119,7 @@ export async function ingest(
       // A large session goes on its own, chunk by chunk; its row comes with the last chunk.
       await flush();
       const last = prepared.chunks.pop()!;
-      for (const chunk of prepared.chunks)
-        await enqueue({ events: chunk }, (n) => {
-          result.inserted += n;
-        });
+      for (const chunk of prepared.chunks) await enqueue({ events: chunk });
       prepared.chunks = [last];
     }
     pending.push(prepared);
@@ -209,44 +209,37 @@ async function prepareSession(
   }
   // Encode (validate) everything before anything is written. A bad event costs only itself: its
   // chunk is encoded again one event at a time, and the event is reported and left out.
+  // Journal events were checked by the journal's decoder; a METRICS.json restore event was not.
+  const encode = fromJournal ? encodeJournalEvents : encodeEvents;
   const chunks: EncodedEvents[] = [];
-  let imported = 0;
   for (let i = 0; i < events.length; i += batchSize) {
     const chunk = events.slice(i, i + batchSize);
-    const encoded = encodeChunk(sessionId, chunk, fromJournal, path, logger);
-    chunks.push(encoded.events);
-    imported += encoded.count;
+    chunks.push(encodeChunk(chunk, (part) => encode(sessionId, part), path, logger));
   }
-  return { chunks, session, events: imported };
+  return { chunks, session, events: chunks.reduce((n, c) => n + c.events, 0) };
 }
 
 /** A chunk's encoding; when some event is refused, the others' (each refusal reported). */
 function encodeChunk(
-  sessionId: string,
   chunk: MetricEvent[],
-  fromJson: boolean,
+  encode: (events: MetricEvent[]) => EncodedEvents,
   path: string,
   logger: Logger,
-): { events: EncodedEvents; count: number } {
+): EncodedEvents {
   try {
-    return { events: encodeAs(sessionId, chunk, fromJson), count: chunk.length };
+    return encode(chunk);
   } catch (error) {
     if (!(error instanceof ValidationError)) throw error;
   }
   const good: MetricEvent[] = [];
   for (const event of chunk) {
     try {
-      encodeAs(sessionId, [event], fromJson);
+      encode([event]);
       good.push(event);
     } catch (error) {
       if (!(error instanceof ValidationError)) throw error;
       logger.warn(`[session-metrics] [ingest] ${path}: left out one event: ${withoutPrefix(error.message)}`);
     }
   }
-  return { events: encodeAs(sessionId, good, fromJson), count: good.length };
-}
-
-/** Journal events were checked by the journal's decoder; a METRICS.json restore event was not. */
-function encodeAs(sessionId: string, events: MetricEvent[], fromJournal: boolean): EncodedEvents {
-  return fromJournal ? encodeJournalEvents(sessionId, events) : encodeEvents(sessionId, events);
+  return encode(good);
 }
