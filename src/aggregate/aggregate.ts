@@ -244,17 +244,11 @@ const newAttemptMap = (): Map<number, AttemptOutcome> => new Map();
  * A plain object from a Map. `Object.fromEntries` defines own data properties, so a key like
  * `__proto__` becomes an ordinary key instead of reaching the prototype through the setter.
  */
-function mapNonZero<V>(map: ReadonlyMap<string, V>, pick: (value: V) => number): Record<string, number> {
-  const entries: [string, number][] = [];
-  for (const [key, value] of map) {
-    const n = pick(value);
-    if (n !== 0) entries.push([key, n]);
-  }
-  return Object.fromEntries(entries);
+function mapValues<V, R>(map: ReadonlyMap<string, V>, pick: (value: V) => R): Record<string, R> {
+  return Object.fromEntries(Array.from(map, ([key, value]) => [key, pick(value)]));
 }
 
-function mapValues<V, R>(map: ReadonlyMap<string, V>, pick: (value: V) => R): Record<string, R> {
-  const entries: [string, R][] = [];
-  for (const [key, value] of map) entries.push([key, pick(value)]);
-  return Object.fromEntries(entries);
+/** {@link mapValues} without the zero entries. */
+function mapNonZero<V>(map: ReadonlyMap<string, V>, pick: (value: V) => number): Record<string, number> {
+  return Object.fromEntries(Array.from(map, ([key, value]) => [key, pick(value)]).filter(([, n]) => n !== 0));
 }
