@@ -222,3 +222,14 @@ export function listQuery(t: QueryTables, spec: ListSpec, dialect: StoreDialect)
   const where = conditions.length === 0 ? sql`` : sql` where ${sql.join(conditions, sql` and `)}`;
   return sql`select ${s.sessionId} as session_id, ${s.startedAt} as started_at, ${s.updatedAt} as updated_at, ${s.host} as host, ${s.lastSeq} as last_seq from ${s}${where} order by ${s.startedAt} desc, ${id} desc limit ${spec.limit}`;
 }
+
+/** A session's stored row (read with `parseSessionRow`). */
+export function sessionRowQuery(t: QueryTables, sessionId: string): SQL {
+  return sql`select session_id, started_at, updated_at, host, last_seq, document, document_seq from ${t.sessions} where ${t.sessions.sessionId} = ${sessionId}`;
+}
+
+/** The `data` of a session's events after `afterSeq`, in `seq` order. */
+export function eventDataQuery(t: QueryTables, sessionId: string, afterSeq: number): SQL {
+  const e = t.events;
+  return sql`select ${e.data} as data from ${e} where ${e.sessionId} = ${sessionId} and ${e.part} = 0 and ${e.seq} > ${afterSeq} order by ${e.seq}`;
+}

@@ -15,12 +15,14 @@ import { migrate } from "drizzle-orm/bun-sql/migrator";
 import { ValidationError } from "../../errors.ts";
 import { BaseStore, parseSessionRow } from "../base-store.ts";
 import {
+  eventDataQuery,
   groupKey,
   listQuery,
   numOrNull,
   parseAggregateRow,
   parseKeys,
   percentilesQuery,
+  sessionRowQuery,
   sumsQuery,
 } from "../queries.ts";
 import { toStorageError } from "../storage-error.ts";
@@ -51,6 +53,7 @@ export const POSTGRES_MIGRATIONS = join(import.meta.dir, "..", "..", "..", "driz
 const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
 /** Key of the advisory lock that serialises migrations (any 64-bit number unique to this library). */
 const MIGRATION_LOCK = 0x5e55_1011;
+const TABLES = { events, sessions };
 const SNAPSHOT = { isolationLevel: "repeatable read", accessMode: "read only" } as const;
 
 /** Opens (creating the schema and migrating as needed) a PostgreSQL metrics store. */
@@ -124,10 +127,9 @@ export class PostgresStore extends BaseStore {
   /** Sums and percentiles at once, on two connections, merged by group. (Either may fail first: one
    * context for both, and the statement in the error tells which.) */
   protected async runAggregate(spec: AggregateSpec): Promise<AggregateRow[]> {
-    const tables = { events, sessions };
     const [sums, percentiles] = await Promise.all([
-      this.#all("computing a report", sumsQuery(tables, spec)),
-      spec.percentiles.length === 0 ? [] : this.#all("computing a report", percentilesQuery(tables, spec)),
+      this.#all("computing a report", sumsQuery(TABLES, spec)),
+      spec.percentiles.length === 0 ? [] : this.#all("computing a report", percentilesQuery(TABLES, spec)),
     ]);
     const byGroup = new Map<string, (number | null)[]>();
     for (const row of percentiles)
@@ -143,7 +145,7 @@ export class PostgresStore extends BaseStore {
   }
 
   protected runList(spec: ListSpec): Promise<Record<string, unknown>[]> {
-    return this.#all("listing sessions", listQuery({ events, sessions }, spec, "postgres"));
+    return this.#all("listing sessions", listQuery(TABLES, spec, "postgres"));
   }
 
   /**
@@ -153,13 +155,11 @@ export class PostgresStore extends BaseStore {
   protected async fetchSession(sessionId: string): Promise<{ row: SessionRow; data: string[] } | null> {
     try {
       return await this.db.transaction(async (tx) => {
-        const [found] = await tx.execute<Record<string, unknown>>(
-          sql`select session_id, started_at, updated_at, host, last_seq, document, document_seq from ${sessions} where ${sessions.sessionId} = ${sessionId}`,
-        );
+        const [found] = await tx.execute<Record<string, unknown>>(sessionRowQuery(TABLES, sessionId));
         if (found === undefined) return null;
         const row = parseSessionRow(found);
         const data = await tx.execute<{ data: string }>(
-          sql`select ${events.data} as data from ${events} where ${events.sessionId} = ${sessionId} and ${events.part} = 0 and ${events.seq} > ${row.documentSeq ?? 0} order by ${events.seq}`,
+          eventDataQuery(TABLES, sessionId, row.documentSeq ?? 0),
         );
         return { row, data: data.map((r) => r.data) };
       }, SNAPSHOT);

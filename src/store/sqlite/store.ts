@@ -9,14 +9,14 @@
  */
 import { Database } from "bun:sqlite";
 import { dirname, join } from "node:path";
-import { type SQL, sql } from "drizzle-orm";
+import type { SQL } from "drizzle-orm";
 import { type BunSQLiteDatabase, drizzle } from "drizzle-orm/bun-sqlite";
 import { migrate } from "drizzle-orm/bun-sqlite/migrator";
 import { SQLiteSyncDialect } from "drizzle-orm/sqlite-core";
 import { ValidationError } from "../../errors.ts";
 import { io } from "../../fs/io.ts";
 import { BaseStore, parseSessionRow } from "../base-store.ts";
-import { callRowsQuery, listQuery } from "../queries.ts";
+import { callRowsQuery, eventDataQuery, listQuery, sessionRowQuery } from "../queries.ts";
 import { documentCoverage } from "../session-rows.ts";
 import { driverError, isSqliteBusy, toStorageError } from "../storage-error.ts";
 import type { AggregateRow, AggregateSpec, EventRow, ListSpec, SessionRow, SessionUpsert } from "../types.ts";
@@ -47,6 +47,7 @@ export interface SqliteStoreOptions {
 export const SQLITE_MIGRATIONS = join(import.meta.dir, "..", "..", "..", "drizzle", "sqlite");
 
 const dialect = new SQLiteSyncDialect();
+const TABLES = { events, sessions };
 
 /** Opens (creating and migrating as needed) a SQLite metrics store. */
 export async function createSqliteStore(options: SqliteStoreOptions = {}): Promise<SqliteStore> {
@@ -147,7 +148,7 @@ export class SqliteStore extends BaseStore {
   }
 
   protected async runAggregate(spec: AggregateSpec): Promise<AggregateRow[]> {
-    const query = callRowsQuery({ events, sessions }, spec);
+    const query = callRowsQuery(TABLES, spec);
     return this.retryBusy(
       "computing a report",
       () => aggregateRows(this.client, query, spec),
@@ -157,11 +158,11 @@ export class SqliteStore extends BaseStore {
   }
 
   protected runList(spec: ListSpec): Promise<Record<string, unknown>[]> {
-    return this.#all("listing sessions", listQuery({ events, sessions }, spec, "sqlite"));
+    return this.#all("listing sessions", listQuery(TABLES, spec, "sqlite"));
   }
 
   protected async fetchSession(sessionId: string): Promise<{ row: SessionRow; data: string[] } | null> {
-    const select = sql`select session_id, started_at, updated_at, host, last_seq, document, document_seq from ${sessions} where ${sessions.sessionId} = ${sessionId}`;
+    const select = sessionRowQuery(TABLES, sessionId);
     return this.retryBusy(
       "reading a session",
       () =>
@@ -170,9 +171,7 @@ export class SqliteStore extends BaseStore {
           if (found === undefined) return null;
           const row = parseSessionRow(found);
           const data = tx
-            .all<{ data: string }>(
-              sql`select ${events.data} as data from ${events} where ${events.sessionId} = ${sessionId} and ${events.part} = 0 and ${events.seq} > ${row.documentSeq ?? 0} order by ${events.seq}`,
-            )
+            .all<{ data: string }>(eventDataQuery(TABLES, sessionId, row.documentSeq ?? 0))
             .map((r) => r.data);
           return { row, data };
         }),
