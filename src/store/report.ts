@@ -117,19 +117,6 @@ export interface ReportRow {
 
 const BASE_PERCENTILES = [50, 90, 99];
 
-const DEPRECATED_ALIASES: PropertyDescriptorMap = {
-  inputTokens: {
-    get(this: ReportRow) {
-      return this.promptTokens;
-    },
-  },
-  outputTokens: {
-    get(this: ReportRow) {
-      return this.completionTokens;
-    },
-  },
-};
-
 /** Aggregates calls across sessions; rows sorted by their keys (`null` last). */
 export async function report(store: MetricsStore, options: ReportOptions = {}): Promise<ReportRow[]> {
   const parsed = parse(reportSchema, options, "report");
@@ -177,7 +164,10 @@ function toReportRow(row: AggregateRow, groupBy: readonly GroupKey[], extra: rea
   } as ReportRow;
   // Deprecated: 0.1 called these inputTokens/outputTokens. The old names stay readable for one
   // release as non-enumerable getters (not in the type, nor in JSON, CSV or toEqual).
-  Object.defineProperties(result, DEPRECATED_ALIASES);
+  Object.defineProperties(result, {
+    inputTokens: { get: () => result.promptTokens },
+    outputTokens: { get: () => result.completionTokens },
+  });
   if (extra.length > 0)
     result.durationPercentiles = Object.fromEntries(extra.map((p, i) => [`p${p}`, more[i] ?? null]));
   return result;

@@ -117,8 +117,8 @@ export interface StoreBatch {
   sessions?: readonly SessionUpsert[];
 }
 
-export type GroupKey = "agent" | "phase" | "model" | "tool" | "day";
-export const GROUP_KEYS = ["agent", "phase", "model", "tool", "day"] as const satisfies readonly GroupKey[];
+export const GROUP_KEYS = ["agent", "phase", "model", "tool", "day"] as const;
+export type GroupKey = (typeof GROUP_KEYS)[number];
 
 /** Equality filters of a report; `null` in a list matches rows without the value. */
 export interface WhereSpec {
@@ -141,12 +141,9 @@ export interface AggregateSpec {
   where: WhereSpec;
   /** Integer percentages in [1, 100] of the durations to compute (nearest rank). */
   percentiles: readonly number[];
-  /** Only tool calls, or only LLM calls; default both (and agent invocations). */
-  kind?: CallKind;
+  /** Only tool calls, or only LLM calls (an agent invocation is neither); default every call. */
+  kind?: "tool" | "llm";
 }
-
-/** What a report row counts: `tool` calls or `llm` calls (an agent invocation is neither). */
-export type CallKind = "tool" | "llm";
 
 /** One group of a report as the backend computes it. */
 export interface AggregateRow {
