@@ -57,12 +57,12 @@ export class SessionTracker {
 
   /** The row to upsert with a batch whose highest `seq` for the session is `writtenSeq`. */
   upsert(sessionId: string, writtenSeq: number): SessionUpsert {
-    const t = this.#sessions.get(sessionId);
-    if (t?.state != null) return upsertFromState(t.state, t.lastSeq, writtenSeq, this.host);
+    const t = this.#sessions.get(sessionId)!; // every queued event was tracked first
+    if (t.state !== null) return upsertFromState(t.state, t.lastSeq, writtenSeq, this.host);
     return {
       sessionId,
-      startedAt: t?.startedAt ?? 0,
-      updatedAt: t?.updatedAt ?? 0,
+      startedAt: t.startedAt,
+      updatedAt: t.updatedAt,
       host: this.host,
       lastSeq: writtenSeq,
       document: null,

@@ -57,10 +57,7 @@ export const events = pgTable(
   },
   (t) => [
     primaryKey({ columns: [t.sessionId, t.seq, t.part] }),
-    // Time ranges use this index; session filters the primary key. There is deliberately no
-    // index on tool/model/agent/phase: a report reads most rows of its range anyway, such an
-    // index halved insert throughput in the benchmark, and SQLite would walk it for GROUP BY
-    // with one random row lookup per event (several times slower than a scan and a sort).
+    // Only ts is indexed, deliberately: see `../sqlite/schema.ts`.
     index("events_ts_idx").on(t.ts),
   ],
 );
