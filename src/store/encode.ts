@@ -99,8 +99,7 @@ function encodeEventInto(
     throw new ValidationError(`[store] ${whereOf(sessionId, event)}: ${checkValue(event, "") ?? "invalid"}`);
   const start = rows.length;
   const row = baseRow(sessionId, event, json ?? eventJson(event));
-  flatten(row, event);
-  row.heldByColumns = columnsHoldEverything(event);
+  row.heldByColumns = flatten(row, event);
   rows.push(row);
   if (event.type === "restore") expandRestore(rows, row, event.metrics);
   for (let i = start; i < rows.length; i++) {
@@ -125,46 +124,12 @@ const USAGE_KEYS = new Set([
   "reasoningTokens",
 ]);
 const DETAIL_KEYS = new Set(["agent", "model", "errorClass"]);
-/** An LLM call's start is held too, as its duration (see `columnsHoldEverything`). */
+/** An LLM call's start is held too, as its duration (see `flatten`). */
 const LLM_DETAIL_KEYS = new Set([...DETAIL_KEYS, "startedAt"]);
 
 function keysWithin(value: object, allowed: ReadonlySet<string>): boolean {
   for (const key in value) if (!allowed.has(key)) return false;
   return true;
-}
-
-/**
- * Whether the analytic columns hold every field of the event, so that it could be written back
- * from them exactly: only such rows may be stored without their JSON (`storedData`). An event
- * with anything more (attributes, a task id, a prompt hash, an invocation, a turn) keeps its
- * JSON, so the database never loses what the journal had.
- */
-function columnsHoldEverything(event: MetricEvent): boolean {
-  switch (event.type) {
-    case "tool_call":
-      return (
-        keysWithin(event, TOOL_CALL_KEYS) &&
-        (event.details === undefined || keysWithin(event.details, DETAIL_KEYS))
-      );
-    case "llm": {
-      const d = event.details;
-      // A start is held as the duration ts − startedAt, which gives it back only when whole and not after ts.
-      const startHeld =
-        d?.startedAt === undefined || (Number.isSafeInteger(d.startedAt) && d.startedAt <= event.ts);
-      return (
-        keysWithin(event, LLM_KEYS) &&
-        keysWithin(event.usage, USAGE_KEYS) &&
-        !Object.is(event.cost, -0) &&
-        (d === undefined || (startHeld && keysWithin(d, LLM_DETAIL_KEYS)))
-      );
-    }
-    case "phase_duration":
-      return keysWithin(event, PHASE_DURATION_KEYS);
-    case "heal_duration":
-      return keysWithin(event, HEAL_DURATION_KEYS);
-    default:
-      return isPhaseCountType(event.type) && keysWithin(event, PHASE_KEYS);
-  }
 }
 
 function baseRow(sessionId: string, event: MetricEvent, data: string): EventRow {
@@ -213,20 +178,27 @@ function applyDetails(row: EventRow, d: EventDetails | undefined): void {
 }
 
 /**
- * The analytic columns. Calls are tool calls, LLM interactions and agent invocations; a step's
- * usage is not repeated from `step_end` (its `llm` event carries it), so nothing counts twice.
+ * Fills the analytic columns. Calls are tool calls, LLM interactions and agent invocations; a
+ * step's usage is not repeated from `step_end` (its `llm` event carries it), so nothing counts twice.
+ *
+ * Returns whether the columns hold every field of the event, so that it could be written back
+ * from them exactly: only such rows may be stored without their JSON (`storedData`). An event
+ * with anything more (attributes, a task id, a prompt hash, an invocation, a turn) keeps its
+ * JSON, so the database never loses what the journal had.
  */
-function flatten(row: EventRow, event: MetricEvent): void {
+function flatten(row: EventRow, event: MetricEvent): boolean {
   switch (event.type) {
-    case "tool_call":
-      applyDetails(row, event.details);
+    case "tool_call": {
+      const d = event.details;
+      applyDetails(row, d);
       row.tool = event.name;
       row.phase = event.phase ?? null;
       row.success = event.success;
       row.durationMs = event.durationMs;
       row.calls = 1;
       row.failures = event.success ? 0 : 1;
-      break;
+      return keysWithin(event, TOOL_CALL_KEYS) && (d === undefined || keysWithin(d, DETAIL_KEYS));
+    }
     case "llm": {
       const d = event.details;
       applyDetails(row, d);
@@ -238,7 +210,15 @@ function flatten(row: EventRow, event: MetricEvent): void {
       row.failures = row.success ? 0 : 1;
       setUsage(row, event.usage);
       setCost(row, event.cost);
-      break;
+      // A start is held as the duration ts − startedAt, which gives it back only when whole and not after ts.
+      const startHeld =
+        d?.startedAt === undefined || (Number.isSafeInteger(d.startedAt) && d.startedAt <= event.ts);
+      return (
+        keysWithin(event, LLM_KEYS) &&
+        keysWithin(event.usage, USAGE_KEYS) &&
+        !Object.is(event.cost, -0) &&
+        (d === undefined || (startHeld && keysWithin(d, LLM_DETAIL_KEYS)))
+      );
     }
     case "invocation": {
       const m = event.metric;
@@ -255,35 +235,36 @@ function flatten(row: EventRow, event: MetricEvent): void {
       row.completionTokens = m.outputTokens ?? null;
       row.cacheReadTokens = m.cachedTokens ?? null;
       setCost(row, m.cost);
-      break;
+      return false;
     }
     case "phase_duration":
       row.phase = event.phase;
       row.durationMs = event.durationMs;
       row.success = event.success;
-      break;
+      return keysWithin(event, PHASE_DURATION_KEYS);
     case "heal_duration":
       row.phase = event.phase;
       row.durationMs = event.durationMs;
-      break;
+      return keysWithin(event, HEAL_DURATION_KEYS);
     case "turn_start":
       row.phase = event.phase;
-      break;
+      return false;
     case "turn_end":
       row.durationMs = event.durationMs;
-      break;
+      return false;
     case "step_end":
       row.model = event.step.model ?? null;
       row.errorClass = event.step.errorClass ?? null;
-      break;
+      return false;
     case "session_start":
     case "restore":
     case "edit_strategy":
     case "dropped":
-      break;
+      return false;
     default:
       // The phase counters (and any later event type that names a phase).
       if ("phase" in event && typeof event.phase === "string") row.phase = event.phase;
+      return isPhaseCountType(event.type) && keysWithin(event, PHASE_KEYS);
   }
 }
 
