@@ -100,16 +100,8 @@ export interface SessionUpsert {
   documentSeq?: number | null;
 }
 
-/** A stored session row. */
-export interface SessionRow {
-  sessionId: string;
-  startedAt: number;
-  updatedAt: number;
-  host: string | null;
-  lastSeq: number;
-  document: string | null;
-  documentSeq: number | null;
-}
+/** A stored session row: the fields of an upsert, with null where there is no value. */
+export type SessionRow = Required<SessionUpsert>;
 
 /** Events and session rows written in one transaction. */
 export interface StoreBatch {
