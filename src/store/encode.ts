@@ -1,8 +1,7 @@
 /**
  * Events → rows, with every check that keeps bad input away from the database: an event is
- * structurally checked as a journal line is, then every string must be free of NUL characters
- * and lone surrogates (PostgreSQL rejects both, SQLite would store them: refusing them in both
- * keeps the backends identical), every number finite, and every integer column a safe integer.
+ * structurally checked as a journal line is, then its values as `validate.ts` checks them (no NUL
+ * or lone surrogate, finite numbers), and every integer column must hold a safe integer.
  * Failures are `ValidationError`s naming the session, the event and the field.
  */
 import { type EventDetails, isPhaseCountType, type MetricEvent } from "../core/events.ts";

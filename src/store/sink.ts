@@ -16,7 +16,7 @@ import { consoleLogger, type Logger } from "../logger.ts";
 import type { EventSink } from "../session/sink.ts";
 import { concatEncoded, encodeEvents } from "./encode.ts";
 import { SessionTracker } from "./sink-tracker.ts";
-import type { EncodedEvents, MetricsStore, SessionUpsert } from "./types.ts";
+import type { EncodedEvents, MetricsStore } from "./types.ts";
 
 export interface StoreSinkOptions {
   /** Events per write (one transaction); a queue this long is written at once. Default 1,000. */
@@ -238,8 +238,7 @@ class StoreSinkImpl implements StoreSink {
     const batch = this.#queue.slice(this.#head, end);
     const maxSeq = new Map<string, number>();
     for (const p of batch) maxSeq.set(p.sessionId, Math.max(maxSeq.get(p.sessionId) ?? 0, p.seq));
-    const sessions: SessionUpsert[] = [];
-    for (const [id, seq] of maxSeq) sessions.push(this.#tracker.upsert(id, seq));
+    const sessions = Array.from(maxSeq, ([id, seq]) => this.#tracker.upsert(id, seq));
     try {
       await this.#store.write({ events: concatEncoded(batch.map((p) => p.encoded)), sessions });
     } catch (error) {
