@@ -2,8 +2,6 @@
  * `ingest(store, sessionsDir)`: imports existing session folders into a store, idempotently (a
  * second run stores nothing new and leaves every row as it was).
  *
- * Progress is reported after each folder is written (or skipped).
- *
  * - A folder with a journal: the events of its valid prefix (a torn or corrupt tail is not read,
  *   and the file is not changed), and the document they fold to.
  * - A folder with only METRICS.json (Go-written ones included): one synthetic `restore` event
@@ -51,7 +49,7 @@ export interface IngestResult extends IngestProgress {
 }
 
 export interface IngestOptions {
-  /** Called after each folder. */
+  /** Called after each folder is written (or skipped). */
   onProgress?: (progress: IngestProgress) => void;
   /** Recorded with each session. Default: this machine's host name. */
   host?: string | null;
