@@ -5,11 +5,11 @@
  * ~6 µs per ingested event went to reading values by key alone).
  */
 import type { Database, Statement } from "bun:sqlite";
-import { sql } from "drizzle-orm";
+import { getTableColumns, sql } from "drizzle-orm";
 import type { BunSQLiteDatabase } from "drizzle-orm/bun-sqlite";
 import { type Coverage, sessionUpsertSet, sessionValues, storedData } from "../session-rows.ts";
 import { toStorageError } from "../storage-error.ts";
-import type { EventRow, SessionUpsert } from "../types.ts";
+import type { EventRow, SessionRow, SessionUpsert } from "../types.ts";
 import { EVENT_COLUMNS } from "../types.ts";
 import { events, sessions } from "./schema.ts";
 
@@ -17,15 +17,8 @@ import { events, sessions } from "./schema.ts";
 const CHUNK = 100;
 const WIDTH = EVENT_COLUMNS.length;
 
-const SESSION_COLUMNS = [
-  "sessionId",
-  "startedAt",
-  "updatedAt",
-  "host",
-  "lastSeq",
-  "document",
-  "documentSeq",
-] as const;
+/** The session row's columns in the table's order (the schema names them as `SessionRow` does). */
+const SESSION_COLUMNS = Object.keys(getTableColumns(sessions)) as (keyof SessionRow)[];
 
 /** The prepared statements of one connection. */
 export class SqliteWriter {
