@@ -173,7 +173,10 @@ function toReportRow(row: AggregateRow, groupBy: readonly GroupKey[], extra: rea
   return result;
 }
 
-/** Byte order for strings (the same in every database and locale), numbers numerically, null last. */
+/**
+ * Strings in UTF-16 code-unit order (JavaScript's `<`, done here for both backends, so neither the
+ * database's collation nor the locale matters), numbers numerically, null last.
+ */
 function compareKeys(a: readonly (string | number | null)[], b: readonly (string | number | null)[]): number {
   for (let i = 0; i < a.length; i++) {
     const x = a[i] ?? null;
