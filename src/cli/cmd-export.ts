@@ -1,11 +1,11 @@
 /**
  * `export <id> --prom` (Prometheus text on stdout) and `export <id> --otlp <url>` (spans and
- * metrics to an OTLP/HTTP receiver, protobuf). The exporters live in `src/export/`; they and the
- * OpenTelemetry SDK are loaded only here, so no other command pays for them.
+ * metrics to an OTLP/HTTP receiver, protobuf). The exporters live in `src/export/`; the
+ * OpenTelemetry one and its SDK are loaded only here, so no other command pays for them.
  */
 
 import { MetricsError } from "../errors.ts";
-import { loadPrometheus } from "../http/integrations.ts";
+import { toPrometheusText } from "../export/prometheus.ts";
 import { readSession } from "../http/session-read.ts";
 import { UsageError } from "./args.ts";
 import type { Command, Context } from "./context.ts";
@@ -95,7 +95,6 @@ export const exportCommand: Command = {
       );
     if (otlp !== undefined) return exportOtlp(ctx, id, otlp, args.values.workflow as string | undefined);
     const read = await readSession(ctx.dir, id);
-    const prometheus = await loadPrometheus();
-    return prometheus.toPrometheusText(read.metrics).replace(/\n$/, "");
+    return toPrometheusText(read.metrics).replace(/\n$/, "");
   },
 };

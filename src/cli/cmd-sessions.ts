@@ -6,9 +6,9 @@
 import { aggregateJournal } from "../aggregate/session.ts";
 import { encodeMetrics } from "../core/go-document.ts";
 import { formatCount, formatDuration, formatTime, formatUsd } from "../http/dashboard/format.ts";
-import { verifySession } from "../http/integrations.ts";
 import { readSession, type SessionRead, type SessionSummary, summarize } from "../http/session-read.ts";
 import { listSessionIds } from "../http/session-source.ts";
+import { verifyJournal } from "../journal/verify.ts";
 import { choice, intOption, UsageError } from "./args.ts";
 import { type Command, type CommandOutput, type Context, EXIT } from "./context.ts";
 import { type Column, renderListing } from "./output.ts";
@@ -199,7 +199,7 @@ export const verifyCommand: Command = {
   options: {},
   async run(ctx, args) {
     const id = sessionId(args, "verify");
-    const result = await verifySession(ctx.dir, id);
+    const result = await verifyJournal(ctx.dir, id);
     type Problem = (typeof result.problems)[number];
     const columns: Column<Problem>[] = [
       { header: "line", show: (p) => String(p.line), align: right, raw: (p) => p.line },

@@ -5,10 +5,11 @@
 import { aggregateJournal } from "../aggregate/session.ts";
 import { encodeMetrics } from "../core/go-document.ts";
 import { assertSessionId } from "../core/session-id.ts";
+import { createPrometheusHandler } from "../export/prometheus.ts";
+import { verifyJournal } from "../journal/verify.ts";
 import { getSession, report } from "../store/report.ts";
 import type { MetricsStore } from "../store/types.ts";
 import type { FolderIndex } from "./folder-index.ts";
-import { ExporterMissingError, loadPrometheus, verifySession } from "./integrations.ts";
 import { listParams, parseQuery, reportParams } from "./params.ts";
 import { BASE_HEADERS, cached, errorResponse, NO_STORE, notModified, REVALIDATE } from "./respond.ts";
 import { type CachedSession, documentView, type SessionCache } from "./session-cache.ts";
@@ -28,7 +29,7 @@ type View = "document" | "turns" | "aggregate" | "breakdown" | "verify";
 export function createApiRoutes(deps: ApiDeps) {
   const { sessionsDir, store, cache } = deps;
   const headersOf = new WeakMap<object, Record<string, string>>();
-  let scrape: ((request: Request) => Response | Promise<Response>) | undefined;
+  let scrape: ((request: Request) => Promise<Response>) | undefined;
   const sources: ListSource[] = [arraySource(() => deps.folders.rows())];
   if (store !== undefined) sources.push(createStoreSource(store));
 
@@ -42,7 +43,7 @@ export function createApiRoutes(deps: ApiDeps) {
   async function sessionView(request: Request, sessionId: string, view: View): Promise<Response> {
     assertSessionId(sessionId); // before any file is touched
     if (view === "verify")
-      return cached(request, JSON.stringify(await verifySession(sessionsDir, sessionId)));
+      return cached(request, JSON.stringify(await verifyJournal(sessionsDir, sessionId)));
     let entry: CachedSession;
     try {
       entry = await cache.get(sessionId);
@@ -114,16 +115,8 @@ export function createApiRoutes(deps: ApiDeps) {
     },
 
     async metrics(request: Request): Promise<Response> {
-      try {
-        scrape ??= (await loadPrometheus()).createPrometheusHandler({ sessionsDir });
-      } catch (error) {
-        if (!(error instanceof ExporterMissingError)) throw error;
-        return errorResponse(
-          501,
-          "not_available",
-          "[session-metrics] [http] the Prometheus exporter is not part of this build",
-        );
-      }
+      // Made on the first scrape: a handler without a sessions directory still serves the rest.
+      scrape ??= createPrometheusHandler({ sessionsDir });
       const response = await scrape(request);
       response.headers.set("cache-control", NO_STORE);
       return response;

@@ -279,4 +279,29 @@ writeFileSync(${JSON.stringify(out)}, JSON.stringify(result));
       });
     }
   });
+
+  test("serves /metrics from the emitted JavaScript, as from the sources", () => {
+    const http = targets.find((t) => t.subpath === "./http");
+    if (http === undefined) throw new Error("no ./http entry in exports");
+    const sessions = join(tmp, "metrics-sessions");
+    mkdirSync(sessions);
+    const script = join(consumer, "scrape.mjs");
+    const out = join(tmp, "scrape.json");
+    writeFileSync(
+      script,
+      `import { writeFileSync } from "node:fs";
+const { createHandler } = await import(${JSON.stringify(join(installed, http.import))});
+const response = await createHandler({ sessionsDir: ${JSON.stringify(sessions)} })(
+  new Request("http://127.0.0.1/metrics"),
+);
+writeFileSync(${JSON.stringify(out)}, JSON.stringify({ status: response.status, body: await response.text() }));
+`,
+    );
+    run([process.execPath, script], consumer);
+    const scraped = JSON.parse(readFileSync(out, "utf8")) as { status: number; body: string };
+    expect(scraped).toEqual({
+      status: 200,
+      body: expect.stringContaining("session_metrics_sessions 0\n"),
+    });
+  });
 });
