@@ -46,7 +46,7 @@ export function createHandler(options: HandlerOptions): FetchHandler {
   const guard = createGuard(options);
   const cache = createSessionCache(sessionsDir);
   const folders = createFolderIndex(sessionsDir);
-  const api = createApiRoutes({ sessionsDir, store: options.store, cache, folders });
+  const api = createApiRoutes({ sessionsDir, store: options.store, cache, folders, logger });
   const heartbeatMs = options.heartbeatMs ?? 15_000;
 
   async function route(request: Request, url: URL): Promise<Response> {

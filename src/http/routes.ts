@@ -7,6 +7,7 @@ import { encodeMetrics } from "../core/go-document.ts";
 import { assertSessionId } from "../core/session-id.ts";
 import { createPrometheusHandler } from "../export/prometheus.ts";
 import { verifyJournal } from "../journal/verify.ts";
+import type { Logger } from "../logger.ts";
 import { getSession, report } from "../store/report.ts";
 import type { MetricsStore } from "../store/types.ts";
 import type { FolderIndex } from "./folder-index.ts";
@@ -22,12 +23,14 @@ export interface ApiDeps {
   store: MetricsStore | undefined;
   cache: SessionCache;
   folders: FolderIndex;
+  /** Where /metrics reports the sessions it leaves out. */
+  logger: Logger;
 }
 
 type View = "document" | "turns" | "aggregate" | "breakdown" | "verify";
 
 export function createApiRoutes(deps: ApiDeps) {
-  const { sessionsDir, store, cache } = deps;
+  const { sessionsDir, store, cache, logger } = deps;
   const headersOf = new WeakMap<object, Record<string, string>>();
   let scrape: ((request: Request) => Promise<Response>) | undefined;
   const sources: ListSource[] = [arraySource(() => deps.folders.rows())];
@@ -116,7 +119,7 @@ export function createApiRoutes(deps: ApiDeps) {
 
     async metrics(request: Request): Promise<Response> {
       // Made on the first scrape: a handler without a sessions directory still serves the rest.
-      scrape ??= createPrometheusHandler({ sessionsDir });
+      scrape ??= createPrometheusHandler({ sessionsDir, logger });
       const response = await scrape(request);
       response.headers.set("cache-control", NO_STORE);
       return response;

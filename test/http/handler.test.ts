@@ -1,6 +1,6 @@
 /** The read API as a fetch handler, without a socket: routes, caching, validation, security. */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { readFileSync } from "node:fs";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { createHandler } from "../../src/http/index.ts";
 import { ingest } from "../../src/store/index.ts";
@@ -202,6 +202,29 @@ describe("the session list", () => {
     const r = await get(createHandler({ sessionsDir: dir, logger: quiet }), "/api/report?groupBy=model");
     expect(r.status).toBe(501);
     expect((await json(r)).error).toBe("no_store");
+  });
+});
+
+describe("/metrics", () => {
+  test("is the Prometheus text of the folder, not cached; an unreadable session goes to the handler's logger", async () => {
+    const { dir: other, remove: removeOther } = tempDir("http-metrics");
+    try {
+      await recordSession(other, "a1", "2026-11-22T01:00:00.000Z");
+      mkdirSync(join(other, "z9"));
+      writeFileSync(join(other, "z9", "METRICS.json"), "{ not json");
+      const warned: string[] = [];
+      const h = createHandler({ sessionsDir: other, logger: { warn: (m) => warned.push(m), error() {} } });
+      const r = await get(h, "/metrics");
+      expect(r.status).toBe(200);
+      expect(r.headers.get("content-type")).toBe("text/plain; version=0.0.4; charset=utf-8");
+      expect(r.headers.get("cache-control")).toBe("no-store");
+      expect(await r.text()).toContain("session_metrics_sessions 1\n");
+      expect(warned).toEqual([
+        expect.stringContaining("[session-metrics] [prometheus] session z9 is left out of /metrics: "),
+      ]);
+    } finally {
+      removeOther();
+    }
   });
 });
 
