@@ -15,9 +15,6 @@ export interface EventStreamOptions {
   /** Resume after this seq (from `Last-Event-ID` or `?lastEventId=`); default: new events only. */
   afterSeq?: number;
   heartbeatMs: number;
-  /** Safety-net poll of the journal while the stream is open. */
-  pollMs?: number;
-  extraHeaders?: Record<string, string>;
 }
 
 const encoder = new TextEncoder();
@@ -29,7 +26,6 @@ export function eventStreamResponse(
 ): Response {
   const headers = {
     ...BASE_HEADERS,
-    ...options.extraHeaders,
     "content-type": "text/event-stream; charset=utf-8",
     "cache-control": NO_STORE,
     // Proxies such as nginx must pass each message on at once.
@@ -57,7 +53,6 @@ export function eventStreamResponse(
       send(`retry: 2000\n: connected\n\n`);
       tail = tailJournal(journal, {
         afterSeq: options.afterSeq,
-        pollMs: options.pollMs,
         onEvent: (event) => {
           const { v: _v, ...body } = event;
           send(`id: ${event.seq}\ndata: ${JSON.stringify({ v: 1, ...body })}\n\n`);

@@ -1,6 +1,6 @@
 /**
  * The listing rows of every session folder, kept in memory and revalidated lazily: a request
- * finds the index as fresh as `maxAgeMs` allows (default 1 s), and a refresh re-reads only the
+ * finds the index at most `MAX_AGE_MS` (1 s) old, and a refresh re-reads only the
  * sessions whose files changed. No timer runs: an idle server does nothing. A first build over
  * thousands of folders yields to the event loop every few milliseconds so other requests go on.
  */
@@ -14,18 +14,11 @@ export interface FolderIndex {
   rows(): Promise<readonly ListedSession[]>;
 }
 
-export interface FolderIndexOptions {
-  /** How old the index may be before a request revalidates it. Default 1,000 ms. */
-  maxAgeMs?: number;
-  /** Time source (tests). */
-  now?: () => number;
-}
-
+/** How old the index may be before a request revalidates it. */
+const MAX_AGE_MS = 1_000;
 const SLICE_MS = 8;
 
-export function createFolderIndex(sessionsDir: string, options: FolderIndexOptions = {}): FolderIndex {
-  const maxAgeMs = options.maxAgeMs ?? 1_000;
-  const now = options.now ?? Date.now;
+export function createFolderIndex(sessionsDir: string): FolderIndex {
   const known = new Map<string, { identity: string; row: ListedSession }>();
   let sorted: ListedSession[] = [];
   let checkedAt = Number.NEGATIVE_INFINITY;
@@ -57,12 +50,12 @@ export function createFolderIndex(sessionsDir: string, options: FolderIndexOptio
       }
     }
     sorted = [...known.values()].map((k) => k.row).sort(compareKeys);
-    checkedAt = now();
+    checkedAt = Date.now();
   }
 
   return {
     async rows() {
-      if (now() - checkedAt >= maxAgeMs) {
+      if (Date.now() - checkedAt >= MAX_AGE_MS) {
         refreshing ??= refresh().finally(() => {
           refreshing = undefined;
         });
@@ -74,7 +67,7 @@ export function createFolderIndex(sessionsDir: string, options: FolderIndexOptio
 }
 
 /** Epoch ms of an RFC 3339 start (0 when it cannot be parsed, so it sorts last). */
-export function startMs(iso: string): number {
+function startMs(iso: string): number {
   const ms = Date.parse(iso);
   return Number.isFinite(ms) ? Math.trunc(ms) : 0;
 }

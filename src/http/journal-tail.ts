@@ -22,8 +22,6 @@ export interface JournalTailOptions {
   onEvent: (event: MetricEvent) => void;
   /** A line that fails its checks (it is skipped). */
   onProblem: (reason: string, offset: number) => void;
-  /** Safety-net poll while open. Default 1,000 ms. */
-  pollMs?: number;
 }
 
 export interface JournalTail {
@@ -31,6 +29,18 @@ export interface JournalTail {
 }
 
 const NEWLINE = 0x0a;
+/** The safety-net poll while the tail is open. */
+const POLL_MS = 1_000;
+
+/** A descriptor of the journal, or undefined while it does not exist yet. */
+function openIfPresent(path: string): number | undefined {
+  try {
+    return openRegularFile(path, "read", "events");
+  } catch (error) {
+    if (error instanceof StorageError && error.code === "ENOENT") return undefined;
+    throw error;
+  }
+}
 
 export function tailJournal(path: string, options: JournalTailOptions): JournalTail {
   let offset = 0;
@@ -43,13 +53,8 @@ export function tailJournal(path: string, options: JournalTailOptions): JournalT
   function poll(): void {
     scheduled = false;
     if (closed) return;
-    let fd: number;
-    try {
-      fd = openRegularFile(path, "read", "events");
-    } catch (error) {
-      if (error instanceof StorageError && error.code === "ENOENT") return; // not written yet
-      throw error;
-    }
+    const fd = openIfPresent(path);
+    if (fd === undefined) return; // not written yet
     try {
       const stat = io.fstatSync(fd);
       if (stat.ino !== inode || stat.size < offset) {
@@ -112,7 +117,7 @@ export function tailJournal(path: string, options: JournalTailOptions): JournalT
   } catch {
     watcher = undefined; // no notifications here: the poll does it
   }
-  const timer = setInterval(schedule, options.pollMs ?? 1_000);
+  const timer = setInterval(schedule, POLL_MS);
   return {
     close() {
       if (closed) return;
@@ -123,13 +128,8 @@ export function tailJournal(path: string, options: JournalTailOptions): JournalT
   };
 
   function endOfLastLine(file: string): number {
-    let fd: number;
-    try {
-      fd = openRegularFile(file, "read", "events");
-    } catch (error) {
-      if (error instanceof StorageError && error.code === "ENOENT") return 0;
-      throw error;
-    }
+    const fd = openIfPresent(file);
+    if (fd === undefined) return 0;
     try {
       const stat = io.fstatSync(fd);
       inode = stat.ino;

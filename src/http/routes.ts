@@ -13,7 +13,7 @@ import type { MetricsStore } from "../store/types.ts";
 import type { FolderIndex } from "./folder-index.ts";
 import { listParams, parseQuery, reportParams } from "./params.ts";
 import { BASE_HEADERS, cached, errorResponse, NO_STORE, notModified, REVALIDATE } from "./respond.ts";
-import { type CachedSession, documentView, type SessionCache } from "./session-cache.ts";
+import type { CachedSession, SessionCache } from "./session-cache.ts";
 import { arraySource, type ListSource, listPage } from "./session-list.ts";
 import { isNotFound } from "./session-source.ts";
 import { createStoreSource } from "./store-source.ts";
@@ -63,7 +63,7 @@ export function createApiRoutes(deps: ApiDeps) {
       } else
         encoded = cache.encode(entry, view, (read) =>
           view === "document"
-            ? documentView(read)
+            ? encodeMetrics(read.metrics)
             : JSON.stringify(view === "turns" ? read.turns : read.breakdown),
         );
     }

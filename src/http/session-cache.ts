@@ -4,7 +4,6 @@
  * server's rate, and a changed journal is seen by the very next request. Entries are evicted
  * least-recently-used; concurrent reads of one session share one pass over its journal.
  */
-import { encodeMetrics } from "../core/go-document.ts";
 import { readSession, type SessionRead } from "./session-read.ts";
 import { requireSession } from "./session-source.ts";
 
@@ -23,7 +22,6 @@ export interface SessionCache {
     view: string,
     make: (read: SessionRead) => string,
   ): { body: Uint8Array; etag: string };
-  readonly size: number;
 }
 
 /** Strong ETag of bytes (a 64-bit hash: collisions are not a concern for cache validation). */
@@ -32,8 +30,9 @@ export function etagOf(body: Uint8Array | string): string {
 }
 
 const encoder = new TextEncoder();
+const MAX_ENTRIES = 256;
 
-export function createSessionCache(sessionsDir: string, maxEntries = 256): SessionCache {
+export function createSessionCache(sessionsDir: string): SessionCache {
   const entries = new Map<string, CachedSession>();
   const pending = new Map<string, Promise<CachedSession>>();
 
@@ -46,7 +45,7 @@ export function createSessionCache(sessionsDir: string, maxEntries = 256): Sessi
       // The read may have seen a newer version than `identity`: keep what it says it saw.
       entries.delete(sessionId);
       entries.set(sessionId, entry);
-      if (entries.size > maxEntries) entries.delete(entries.keys().next().value!);
+      if (entries.size > MAX_ENTRIES) entries.delete(entries.keys().next().value!);
       return entry;
     });
     pending.set(key, promise);
@@ -58,9 +57,6 @@ export function createSessionCache(sessionsDir: string, maxEntries = 256): Sessi
   }
 
   return {
-    get size() {
-      return entries.size;
-    },
     async get(sessionId) {
       const identity = requireSession(sessionsDir, sessionId);
       const hit = entries.get(sessionId);
@@ -83,6 +79,3 @@ export function createSessionCache(sessionsDir: string, maxEntries = 256): Sessi
     },
   };
 }
-
-/** The Go document's bytes, exactly what METRICS.json holds after a flush. */
-export const documentView = (read: SessionRead) => encodeMetrics(read.metrics);

@@ -10,16 +10,12 @@ import type { ListedSession, ListFilter, ListKey, ListSource } from "./session-l
 import { matches } from "./session-list.ts";
 import { summarize } from "./session-read.ts";
 
-export interface StoreSourceOptions {
-  /** Summaries kept in memory. Default 20,000. */
-  maxEntries?: number;
-  /** With a model or agent filter, at most this many rows are examined per page. Default 5,000. */
-  maxScan?: number;
-}
+/** Summaries kept in memory. */
+const MAX_ENTRIES = 20_000;
+/** With a model or agent filter, at most this many rows are examined per page. */
+const MAX_SCAN = 5_000;
 
-export function createStoreSource(store: MetricsStore, options: StoreSourceOptions = {}): ListSource {
-  const maxEntries = options.maxEntries ?? 20_000;
-  const maxScan = options.maxScan ?? 5_000;
+export function createStoreSource(store: MetricsStore): ListSource {
   const summaries = new Map<string, { version: string; row: ListedSession }>();
 
   async function rowOf(session: SessionRow): Promise<ListedSession | null> {
@@ -41,7 +37,7 @@ export function createStoreSource(store: MetricsStore, options: StoreSourceOptio
     const row = { ...summarize(metrics, [...models], [...agents]), startedAtMs: session.startedAt };
     summaries.delete(session.sessionId);
     summaries.set(session.sessionId, { version, row });
-    if (summaries.size > maxEntries) summaries.delete(summaries.keys().next().value!);
+    if (summaries.size > MAX_ENTRIES) summaries.delete(summaries.keys().next().value!);
     return row;
   }
 
@@ -63,7 +59,7 @@ export function createStoreSource(store: MetricsStore, options: StoreSourceOptio
           cursor = { startedAt: r.startedAt, sessionId: r.sessionId };
           const row = await rowOf(r);
           if (row !== null && matches(row, filter)) items.push(row);
-          if (items.length === limit || scanned >= maxScan) {
+          if (items.length === limit || scanned >= MAX_SCAN) {
             const more = rows.length === batch || r !== rows[rows.length - 1];
             return { items, end: more ? { startedAtMs: r.startedAt, sessionId: r.sessionId } : null };
           }
