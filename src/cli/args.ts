@@ -68,6 +68,27 @@ export function parse(argv: readonly string[], options: OptionSpecs, where: stri
   }
 }
 
+/** Refuses positional arguments: a command that takes none, or more than the one it takes. */
+export function noPositionals(positionals: readonly string[]): void {
+  if (positionals.length > 0) throw new UsageError(`[cli] unexpected arguments: ${positionals.join(" ")}`);
+}
+
+/** The one positional argument a command takes; `missing` is the usage error without it. */
+export function onePositional(args: Parsed, missing: string): string {
+  const [value, ...extra] = args.positionals;
+  if (value === undefined) throw new UsageError(missing);
+  noPositionals(extra);
+  return value;
+}
+
+/** The session id `command` takes as its one positional argument. */
+export function sessionIdArg(args: Parsed, command: string): string {
+  return onePositional(
+    args,
+    `[cli] ${command} needs a session id; see \`session-metrics ${command} --help\``,
+  );
+}
+
 /** A whole number option in [min, max]. */
 export function intOption(value: unknown, name: string, min: number, max: number): number | undefined {
   if (value === undefined) return undefined;

@@ -7,7 +7,7 @@
 import { MetricsError } from "../errors.ts";
 import { toPrometheusText } from "../export/prometheus.ts";
 import { readSession } from "../http/session-read.ts";
-import { UsageError } from "./args.ts";
+import { sessionIdArg, UsageError } from "./args.ts";
 import type { Command, Context } from "./context.ts";
 
 async function exportOtlp(ctx: Context, sessionId: string, url: string, workflowName: string | undefined) {
@@ -83,10 +83,7 @@ export const exportCommand: Command = {
     workflow: { type: "string", value: "<name>", description: "workflow name on the exported spans" },
   },
   async run(ctx, args) {
-    const [id, ...extra] = args.positionals;
-    if (id === undefined)
-      throw new UsageError("[cli] export needs a session id; see `session-metrics export --help`");
-    if (extra.length > 0) throw new UsageError(`[cli] unexpected arguments: ${extra.join(" ")}`);
+    const id = sessionIdArg(args, "export");
     const prom = args.values.prom === true;
     const otlp = args.values.otlp as string | undefined;
     if (prom === (otlp !== undefined))

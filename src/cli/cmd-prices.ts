@@ -7,7 +7,7 @@ import type { PriceMatch, TokenRates } from "../core/pricing.ts";
 import { listSessionIds } from "../http/session-source.ts";
 import { streamSession } from "../journal/replay.ts";
 import { defaultPriceTable, describePrice, type ModelUse, unpricedModels } from "../prices/describe.ts";
-import { UsageError } from "./args.ts";
+import { onePositional, UsageError } from "./args.ts";
 import type { Command } from "./context.ts";
 import { type Column, renderListing } from "./output.ts";
 
@@ -97,9 +97,7 @@ export const pricesCommand: Command = {
         empty: "every model in the sessions is priced",
       });
     }
-    const [model, ...extra] = args.positionals;
-    if (model === undefined) throw new UsageError("[cli] prices needs a model (or --unpriced)");
-    if (extra.length > 0) throw new UsageError(`[cli] unexpected arguments: ${extra.join(" ")}`);
+    const model = onePositional(args, "[cli] prices needs a model (or --unpriced)");
     const at = args.values.at;
     if (at !== undefined && (typeof at !== "string" || Number.isNaN(Date.parse(at))))
       throw new UsageError(`[cli] --at: ${JSON.stringify(at)} is not an ISO 8601 time`);

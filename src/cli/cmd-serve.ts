@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { pathExists } from "../fs/io.ts";
 import { serve } from "../http/serve.ts";
 import type { MetricsStore } from "../store/types.ts";
-import { intOption, UsageError } from "./args.ts";
+import { intOption, noPositionals } from "./args.ts";
 import { openStore } from "./cmd-store.ts";
 import type { Command } from "./context.ts";
 
@@ -41,8 +41,7 @@ export const serveCommand: Command = {
     },
   },
   async run(ctx, args) {
-    if (args.positionals.length > 0)
-      throw new UsageError(`[cli] unexpected arguments: ${args.positionals.join(" ")}`);
+    noPositionals(args.positionals);
     const port = intOption(args.values.port, "port", 0, 65_535) ?? 7070;
     const hostname = (args.values.host as string | undefined) ?? "127.0.0.1";
     const token = (args.values.token as string | undefined) ?? (ctx.env.SESSION_METRICS_TOKEN || undefined);

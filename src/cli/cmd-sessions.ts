@@ -9,7 +9,7 @@ import { formatCount, formatDuration, formatTime, formatUsd } from "../http/dash
 import { readSession, type SessionRead, type SessionSummary, summarize } from "../http/session-read.ts";
 import { listSessionIds } from "../http/session-source.ts";
 import { verifyJournal } from "../journal/verify.ts";
-import { choice, intOption, UsageError } from "./args.ts";
+import { choice, intOption, noPositionals, sessionIdArg } from "./args.ts";
 import { type Command, type CommandOutput, type Context, EXIT } from "./context.ts";
 import { type Column, renderListing } from "./output.ts";
 import { renderShow, STEPS, stepsOf } from "./show-tables.ts";
@@ -47,19 +47,6 @@ const SORTS = {
 } satisfies Record<string, (a: SessionSummary, b: SessionSummary) => number>;
 type SortKey = keyof typeof SORTS;
 
-function sessionId(args: { positionals: string[] }, command: string): string {
-  const [id, ...extra] = args.positionals;
-  if (id === undefined)
-    throw new UsageError(`[cli] ${command} needs a session id; see \`session-metrics ${command} --help\``);
-  if (extra.length > 0) throw new UsageError(`[cli] unexpected arguments: ${extra.join(" ")}`);
-  return id;
-}
-
-function noPositionals(args: { positionals: string[] }): void {
-  if (args.positionals.length > 0)
-    throw new UsageError(`[cli] unexpected arguments: ${args.positionals.join(" ")}`);
-}
-
 /** The output, and exit code 3 with a warning when the journal had bad lines. */
 function withProblems(ctx: Context, read: SessionRead, out: string): CommandOutput {
   if (read.problems.length === 0) return out;
@@ -86,7 +73,7 @@ export const listCommand: Command = {
     limit: { type: "string", value: "<n>", description: "show at most n sessions" },
   },
   async run(ctx, args) {
-    noPositionals(args);
+    noPositionals(args.positionals);
     const sort: SortKey = choice(args.values.sort, "sort", Object.keys(SORTS) as SortKey[]) ?? "started";
     const limit = intOption(args.values.limit, "limit", 1, Number.MAX_SAFE_INTEGER);
     const rows: SessionSummary[] = [];
@@ -119,7 +106,7 @@ export const showCommand: Command = {
   formats: ["table", "json"],
   options: {},
   async run(ctx, args) {
-    const read = await readSession(ctx.dir, sessionId(args, "show"));
+    const read = await readSession(ctx.dir, sessionIdArg(args, "show"));
     const out =
       ctx.format === "json" ? encodeMetrics(read.metrics) : renderShow(read.metrics, read.turns, ctx.color);
     return withProblems(ctx, read, out);
@@ -133,7 +120,7 @@ export const turnsCommand: Command = {
   formats: LISTING,
   options: {},
   async run(ctx, args) {
-    const read = await readSession(ctx.dir, sessionId(args, "turns"));
+    const read = await readSession(ctx.dir, sessionIdArg(args, "turns"));
     const out = renderListing(ctx.format, stepsOf(read.turns), STEPS, {
       color: ctx.color,
       json: read.turns,
@@ -150,7 +137,7 @@ export const aggregateCommand: Command = {
   formats: LISTING,
   options: {},
   async run(ctx, args) {
-    const id = sessionId(args, "aggregate");
+    const id = sessionIdArg(args, "aggregate");
     const read = await readSession(ctx.dir, id); // validates, and tells a missing session
     // `await` keeps this right when the aggregate becomes a streaming (async) fold.
     const a = await aggregateJournal(ctx.dir, id, undefined);
@@ -198,7 +185,7 @@ export const verifyCommand: Command = {
   formats: LISTING,
   options: {},
   async run(ctx, args) {
-    const id = sessionId(args, "verify");
+    const id = sessionIdArg(args, "verify");
     const result = await verifyJournal(ctx.dir, id);
     type Problem = (typeof result.problems)[number];
     const columns: Column<Problem>[] = [

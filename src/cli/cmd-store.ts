@@ -9,7 +9,7 @@ import { io } from "../fs/io.ts";
 import { formatCount, formatDuration, formatUsd } from "../http/dashboard/format.ts";
 import type { ReportRow } from "../store/report.ts";
 import { GROUP_KEYS, type GroupKey, type MetricsStore } from "../store/types.ts";
-import { intOption, UsageError } from "./args.ts";
+import { intOption, noPositionals, UsageError } from "./args.ts";
 import type { Command, Context } from "./context.ts";
 import { type Column, renderListing } from "./output.ts";
 
@@ -60,8 +60,7 @@ export const ingestCommand: Command = {
   formats: ["table", "json"],
   options: { store: STORE_OPTION },
   async run(ctx, args) {
-    if (args.positionals.length > 0)
-      throw new UsageError(`[cli] unexpected arguments: ${args.positionals.join(" ")}`);
+    noPositionals(args.positionals);
     const spec = (args.values.store as string | undefined) ?? join(ctx.dir, "metrics.db");
     await using store = await openStore(spec);
     const result = await ingestWithProgress(ctx, store);
@@ -104,8 +103,7 @@ export const reportCommand: Command = {
     store: STORE_OPTION,
   },
   async run(ctx, args) {
-    if (args.positionals.length > 0)
-      throw new UsageError(`[cli] unexpected arguments: ${args.positionals.join(" ")}`);
+    noPositionals(args.positionals);
     const by = String(args.values.by ?? "")
       .split(",")
       .map((k) => k.trim())

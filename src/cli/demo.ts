@@ -6,7 +6,7 @@
  */
 import { hashPrompt } from "../core/hash.ts";
 import { Collector } from "../session/collector.ts";
-import { UsageError } from "./args.ts";
+import { noPositionals } from "./args.ts";
 import type { Command } from "./context.ts";
 import { renderShow } from "./show-tables.ts";
 
@@ -99,8 +99,7 @@ export const demoCommand: Command = {
     live: { type: "boolean", description: "keep recording a tool call every half second until stopped" },
   },
   async run(ctx, args) {
-    if (args.positionals.length > 0)
-      throw new UsageError(`[cli] unexpected arguments: ${args.positionals.join(" ")}`);
+    noPositionals(args.positionals);
     const id =
       (args.values.id as string | undefined) ??
       `demo-${new Date()
