@@ -9,7 +9,7 @@ import { streamSession } from "../journal/replay.ts";
 import { defaultPriceTable, describePrice, type ModelUse, unpricedModels } from "../prices/describe.ts";
 import { onePositional, UsageError } from "./args.ts";
 import type { Command } from "./context.ts";
-import { type Column, renderListing } from "./output.ts";
+import { type Column, numberColumn, renderListing } from "./output.ts";
 
 interface RateRow {
   kind: string;
@@ -18,7 +18,7 @@ interface RateRow {
 
 const RATES: Column<RateRow>[] = [
   { header: "tokens", show: (r) => r.kind },
-  { header: "USD / 1M", show: (r) => String(r.usdPerMillion), align: "right", raw: (r) => r.usdPerMillion },
+  numberColumn("USD / 1M", (r) => r.usdPerMillion, String),
 ];
 
 /** Each rate with its default spelled out (cache reads and writes at input, reasoning at output). */

@@ -11,27 +11,23 @@ import { listSessionIds } from "../http/session-source.ts";
 import { verifyJournal } from "../journal/verify.ts";
 import { choice, intOption, noPositionals, sessionIdArg } from "./args.ts";
 import { type Command, type CommandOutput, type Context, EXIT } from "./context.ts";
-import { type Column, renderListing } from "./output.ts";
+import { type Column, numberColumn, renderListing } from "./output.ts";
 import { renderShow, STEPS, stepsOf } from "./show-tables.ts";
 
-const right = "right" as const;
 const LISTING = ["table", "json", "csv"] as const;
 
 const SUMMARY: Column<SessionSummary>[] = [
   { header: "id", show: (s) => s.sessionId },
   { header: "started (UTC)", show: (s) => formatTime(s.startedAt), raw: (s) => s.startedAt },
-  { header: "duration", show: (s) => formatDuration(s.durationMs), align: right, raw: (s) => s.durationMs },
-  { header: "tool calls", show: (s) => formatCount(s.toolCalls), align: right, raw: (s) => s.toolCalls },
+  numberColumn("duration", (s) => s.durationMs, formatDuration),
+  numberColumn("tool calls", (s) => s.toolCalls, formatCount),
   {
-    header: "failures",
-    show: (s) => formatCount(s.failures),
-    align: right,
-    raw: (s) => s.failures,
+    ...numberColumn("failures", (s) => s.failures, formatCount),
     tone: (s) => (s.failures > 0 ? "bad" : undefined),
   },
-  { header: "LLM calls", show: (s) => formatCount(s.llmCalls), align: right, raw: (s) => s.llmCalls },
-  { header: "tokens", show: (s) => formatCount(s.tokens), align: right, raw: (s) => s.tokens },
-  { header: "cost", show: (s) => formatUsd(s.cost), align: right, raw: (s) => s.cost },
+  numberColumn("LLM calls", (s) => s.llmCalls, formatCount),
+  numberColumn("tokens", (s) => s.tokens, formatCount),
+  numberColumn("cost", (s) => s.cost, formatUsd),
   { header: "models", show: (s) => s.models.join(" "), raw: (s) => s.models.join(" ") },
 ];
 
@@ -154,18 +150,13 @@ export const aggregateCommand: Command = {
     type Row = (typeof agents)[number];
     const columns: Column<Row>[] = [
       { header: "agent", show: (r) => r.agent },
-      {
-        header: "invocations",
-        show: (r) => formatCount(r.invocations),
-        align: right,
-        raw: (r) => r.invocations,
-      },
-      { header: "retries", show: (r) => formatCount(r.retries), align: right, raw: (r) => r.retries },
-      { header: "tokens", show: (r) => formatCount(r.tokens), align: right, raw: (r) => r.tokens },
-      { header: "cost", show: (r) => formatUsd(r.cost), align: right, raw: (r) => r.cost },
-      { header: "avg", show: (r) => formatDuration(r.avgMs), align: right, raw: (r) => r.avgMs },
-      { header: "p50", show: (r) => formatDuration(r.p50), align: right, raw: (r) => r.p50 },
-      { header: "p99", show: (r) => formatDuration(r.p99), align: right, raw: (r) => r.p99 },
+      numberColumn("invocations", (r) => r.invocations, formatCount),
+      numberColumn("retries", (r) => r.retries, formatCount),
+      numberColumn("tokens", (r) => r.tokens, formatCount),
+      numberColumn("cost", (r) => r.cost, formatUsd),
+      numberColumn("avg", (r) => r.avgMs, formatDuration),
+      numberColumn("p50", (r) => r.p50, formatDuration),
+      numberColumn("p99", (r) => r.p99, formatDuration),
     ];
     let out = renderListing(ctx.format, agents, columns, {
       color: ctx.color,
@@ -189,15 +180,14 @@ export const verifyCommand: Command = {
     const result = await verifyJournal(ctx.dir, id);
     type Problem = (typeof result.problems)[number];
     const columns: Column<Problem>[] = [
-      { header: "line", show: (p) => String(p.line), align: right, raw: (p) => p.line },
-      { header: "offset", show: (p) => String(p.offset), align: right, raw: (p) => p.offset },
-      { header: "after seq", show: (p) => String(p.seqBefore), align: right, raw: (p) => p.seqBefore },
-      {
-        header: "before seq",
-        show: (p) => (p.seqAfter === 0 ? "—" : String(p.seqAfter)),
-        align: right,
-        raw: (p) => p.seqAfter,
-      },
+      numberColumn("line", (p) => p.line, String),
+      numberColumn("offset", (p) => p.offset, String),
+      numberColumn("after seq", (p) => p.seqBefore, String),
+      numberColumn(
+        "before seq",
+        (p) => p.seqAfter,
+        (seq) => (seq === 0 ? "—" : String(seq)),
+      ),
       { header: "reason", show: (p) => p.reason, tone: () => "bad" },
     ];
     const summary = `${formatCount(result.events)} valid events, last seq ${result.lastSeq}, ${result.problems.length} problem(s)`;

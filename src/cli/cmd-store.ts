@@ -11,7 +11,7 @@ import type { ReportRow } from "../store/report.ts";
 import { GROUP_KEYS, type GroupKey, type MetricsStore } from "../store/types.ts";
 import { intOption, noPositionals, UsageError } from "./args.ts";
 import type { Command, Context } from "./context.ts";
-import { type Column, renderListing } from "./output.ts";
+import { type Column, numberColumn, renderListing } from "./output.ts";
 
 const STORE_OPTION = {
   type: "string",
@@ -69,19 +69,14 @@ export const ingestCommand: Command = {
   },
 };
 
-const right = "right" as const;
-const count = (key: keyof ReportRow, header: string): Column<ReportRow> => ({
-  header,
-  show: (r) => (r[key] === null ? "—" : formatCount(Number(r[key]))),
-  raw: (r) => r[key] as number | null,
-  align: right,
-});
-const ms = (key: "durationP50" | "durationP90" | "durationP99", header: string): Column<ReportRow> => ({
-  header,
-  show: (r) => formatDuration(r[key]),
-  raw: (r) => r[key],
-  align: right,
-});
+const count = (key: keyof ReportRow, header: string) =>
+  numberColumn(
+    header,
+    (r: ReportRow) => r[key] as number | null,
+    (n) => (n === null ? "—" : formatCount(n)),
+  );
+const ms = (key: "durationP50" | "durationP90" | "durationP99", header: string) =>
+  numberColumn(header, (r: ReportRow) => r[key], formatDuration);
 
 export const reportCommand: Command = {
   name: "report",
@@ -150,7 +145,7 @@ export const reportCommand: Command = {
       count("cacheReadTokens", "cache read"),
       count("cacheWriteTokens", "cache write"),
       count("reasoningTokens", "reasoning"),
-      { header: "cost", show: (r) => formatUsd(r.cost), raw: (r) => r.cost, align: right },
+      numberColumn("cost", (r) => r.cost, formatUsd),
       ms("durationP50", "p50"),
       ms("durationP90", "p90"),
       ms("durationP99", "p99"),

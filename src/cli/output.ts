@@ -19,6 +19,15 @@ export interface Column<T> {
 
 export type Tone = "bad" | "good" | "dim";
 
+/** A right-aligned number column: `format`ted in a table, the number itself in CSV. */
+export function numberColumn<T, V extends number | null | undefined>(
+  header: string,
+  value: (row: T) => V,
+  format: (v: V) => string,
+): Column<T> {
+  return { header, show: (row) => format(value(row)), raw: value, align: "right" };
+}
+
 const CODES: Record<Tone | "bold", [string, string]> = {
   bad: ["\x1b[31m", "\x1b[39m"],
   good: ["\x1b[32m", "\x1b[39m"],

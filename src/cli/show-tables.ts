@@ -4,53 +4,49 @@
  */
 import type { SessionMetrics, TurnMetrics } from "../core/types.ts";
 import { formatCount, formatDuration, formatTime, formatUsd } from "../http/dashboard/format.ts";
-import { type Column, heading, renderTable } from "./output.ts";
+import { type Column, heading, numberColumn, renderTable } from "./output.ts";
 
 type Tool = SessionMetrics["tools"][number];
 type Llm = SessionMetrics["llms"][number];
 type Phase = SessionMetrics["phases"][number];
 type Step = TurnMetrics["steps"][number] & { phase: string };
 
-const right = "right" as const;
-
 const TOOLS: Column<Tool>[] = [
   { header: "tool", show: (t) => t.name },
-  { header: "calls", show: (t) => formatCount(t.callCount), align: right },
-  { header: "ok", show: (t) => formatCount(t.successCount), align: right },
+  numberColumn("calls", (t) => t.callCount, formatCount),
+  numberColumn("ok", (t) => t.successCount, formatCount),
   {
-    header: "fail",
-    show: (t) => formatCount(t.failCount),
-    align: right,
+    ...numberColumn("fail", (t) => t.failCount, formatCount),
     tone: (t) => (t.failCount > 0 ? "bad" : undefined),
   },
-  { header: "avg", show: (t) => formatDuration(t.avgDurationMs), align: right },
-  { header: "total", show: (t) => formatDuration(t.totalDurationMs), align: right },
+  numberColumn("avg", (t) => t.avgDurationMs, formatDuration),
+  numberColumn("total", (t) => t.totalDurationMs, formatDuration),
 ];
 
 const LLMS: Column<Llm>[] = [
   { header: "phase", show: (l) => l.phase },
-  { header: "calls", show: (l) => formatCount(l.interactionCount), align: right },
-  { header: "prompt", show: (l) => formatCount(l.promptTokens), align: right },
-  { header: "cache read", show: (l) => formatCount(l.cacheReadTokens ?? 0), align: right },
-  { header: "output", show: (l) => formatCount(l.completionTokens), align: right },
-  { header: "total", show: (l) => formatCount(l.totalTokens), align: right },
-  { header: "cost", show: (l) => formatUsd(l.cost), align: right },
+  numberColumn("calls", (l) => l.interactionCount, formatCount),
+  numberColumn("prompt", (l) => l.promptTokens, formatCount),
+  numberColumn("cache read", (l) => l.cacheReadTokens ?? 0, formatCount),
+  numberColumn("output", (l) => l.completionTokens, formatCount),
+  numberColumn("total", (l) => l.totalTokens, formatCount),
+  numberColumn("cost", (l) => l.cost, formatUsd),
 ];
 
 const PHASES: Column<Phase>[] = [
   { header: "phase", show: (p) => p.phase },
-  { header: "duration", show: (p) => formatDuration(p.durationMs), align: right },
+  numberColumn("duration", (p) => p.durationMs, formatDuration),
   { header: "ok", show: (p) => (p.success ? "yes" : "no"), tone: (p) => (p.success ? "good" : "bad") },
-  { header: "transitions", show: (p) => formatCount(p.transitionCount), align: right },
+  numberColumn("transitions", (p) => p.transitionCount, formatCount),
   {
     header: "heal t/ok/fail",
     show: (p) => `${p.healTriggerCount}/${p.healSuccessCount}/${p.healFailCount}`,
-    align: right,
+    align: "right",
   },
   {
     header: "bisect t/ok/fail",
     show: (p) => `${p.bisectTriggerCount}/${p.bisectSuccessCount}/${p.bisectFailCount}`,
-    align: right,
+    align: "right",
   },
 ];
 
@@ -58,12 +54,12 @@ export const STEPS: Column<Step>[] = [
   { header: "step", show: (s) => s.stepId },
   { header: "phase", show: (s) => s.phase },
   { header: "model", show: (s) => s.model ?? "—" },
-  { header: "ttft", show: (s) => formatDuration(s.ttftMs), align: right, raw: (s) => s.ttftMs },
-  { header: "decode", show: (s) => formatDuration(s.decodeMs), align: right, raw: (s) => s.decodeMs },
+  numberColumn("ttft", (s) => s.ttftMs, formatDuration),
+  numberColumn("decode", (s) => s.decodeMs, formatDuration),
   {
     header: "tokens",
     show: (s) => (s.usage === undefined ? "—" : formatCount(s.usage.totalTokens ?? 0)),
-    align: right,
+    align: "right",
     raw: (s) => s.usage?.totalTokens,
   },
   { header: "error", show: (s) => s.errorClass ?? "", tone: () => "bad" },
