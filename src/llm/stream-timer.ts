@@ -217,9 +217,3 @@ export function selectRank(values: Float64Array, rank: number, from: number): nu
   }
   return values[k]!;
 }
-
-/** Nearest-rank percentile of sorted values: the value at rank ⌈p/100 · n⌉. */
-export function nearestRank(sorted: ArrayLike<number>, p: number): number {
-  const rank = Math.max(1, Math.ceil((p / 100) * sorted.length));
-  return sorted[rank - 1]!;
-}
