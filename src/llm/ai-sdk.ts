@@ -20,9 +20,8 @@ import {
   classifyCallError,
   type InstrumentOptions,
   type InstrumentTarget,
-  observeChunks,
+  timeCall,
 } from "./instrument-shared.ts";
-import { timeStream } from "./stream-timer.ts";
 
 export type { InstrumentOptions, InstrumentTarget } from "./instrument-shared.ts";
 
@@ -72,6 +71,18 @@ export function sessionMetricsMiddleware(
   target: InstrumentTarget,
   options: InstrumentOptions = {},
 ): SessionMetricsMiddleware {
+  /** One call of the wrapped model as a step; a call that fails fails and ends it (and rethrows). */
+  async function start<R>(call: () => PromiseLike<R>, model: ModelLike, params: CallParamsLike) {
+    const step = new CallStep(target, options);
+    step.setModel(model?.modelId);
+    try {
+      return { step, result: await call() };
+    } catch (err) {
+      step.failAndEnd(err, params?.abortSignal);
+      throw err;
+    }
+  }
+
   return {
     specificationVersion: "v4",
 
@@ -80,44 +91,24 @@ export function sessionMetricsMiddleware(
       params,
       model,
     }: GenerateOptions<R>): Promise<R> {
-      const step = new CallStep(target, options);
-      if (typeof model?.modelId === "string") step.setModel(model.modelId);
-      let result: R;
-      try {
-        result = await doGenerate();
-      } catch (err) {
-        step.failAndEnd(err, params?.abortSignal);
-        throw err;
-      }
-      const responseModel = result?.response?.modelId;
-      if (typeof responseModel === "string") step.setModel(responseModel);
+      const { step, result } = await start(doGenerate, model, params);
+      step.setModel(result?.response?.modelId);
       step.end(step.normalise(fromAISDKUsage, result?.usage));
       return result;
     },
 
     async wrapStream<R extends StreamResultLike>({ doStream, params, model }: StreamOptions<R>): Promise<R> {
-      const step = new CallStep(target, options);
-      if (typeof model?.modelId === "string") step.setModel(model.modelId);
-      let result: R;
-      try {
-        result = await doStream();
-      } catch (err) {
-        step.failAndEnd(err, params?.abortSignal);
-        throw err;
-      }
+      const { step, result } = await start(doStream, model, params);
       let usage: unknown;
-      const observed = observeChunks(result.stream as AsyncIterable<Part>, (part) => {
-        if (part.type === "finish") usage = part.usage;
-        else if (part.type === "response-metadata" && typeof part.modelId === "string")
-          step.setModel(part.modelId);
-        // Errors travel as stream parts (the stream itself does not throw).
-        else if (part.type === "error") step.fail(classifyCallError(part.error, params?.abortSignal));
-        return true;
-      });
-      const timed = timeStream(observed, step, {
+      const timed = timeCall(result.stream as AsyncIterable<Part>, step, params?.abortSignal, {
+        observe(part) {
+          if (part.type === "finish") usage = part.usage;
+          else if (part.type === "response-metadata") step.setModel(part.modelId);
+          // Errors travel as stream parts (the stream itself does not throw).
+          else if (part.type === "error") step.fail(classifyCallError(part.error, params?.abortSignal));
+          return true;
+        },
         isContent,
-        signal: params?.abortSignal,
-        endStep: true,
         usage: () => step.normalise(fromAISDKUsage, usage),
       });
       return { ...result, stream: toReadableStream(timed) } as R;

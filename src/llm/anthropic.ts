@@ -13,15 +13,13 @@
 import { fromAnthropicUsage } from "../core/usage.ts";
 import {
   CallStep,
+  type Create,
   type InstrumentOptions,
   type InstrumentTarget,
-  isAsyncIterable,
-  observeCall,
-  observeChunks,
+  observeCreate,
   replaceMethod,
-  wrapAsyncIterator,
+  timeSdkStream,
 } from "./instrument-shared.ts";
-import { timeStream } from "./stream-timer.ts";
 
 export type { InstrumentOptions, InstrumentTarget } from "./instrument-shared.ts";
 
@@ -30,9 +28,6 @@ export interface AnthropicLike {
   messages: { create: (...args: never[]) => unknown };
 }
 
-type Body = Record<string, unknown> & { model?: unknown; stream?: unknown };
-type RequestOptions = { signal?: AbortSignal | null } | undefined;
-type Create = (this: unknown, body: Body, options?: RequestOptions) => PromiseLike<unknown>;
 type Event = {
   type?: unknown;
   message?: { model?: unknown; usage?: unknown };
@@ -51,72 +46,38 @@ export function instrumentAnthropic<C extends AnthropicLike>(
     "create",
     (original) =>
       function create(this: unknown, body, requestOptions) {
-        return instrumentCall(original, this, body, requestOptions, target, options);
+        const step = new CallStep(target, options);
+        const signal = requestOptions?.signal;
+        return observeCreate(
+          step,
+          body,
+          signal,
+          () => original.call(this, body, requestOptions),
+          fromAnthropicUsage,
+          (stream) => instrumentStream(stream, step, signal),
+        );
       },
   );
   return client;
 }
 
-function instrumentCall(
-  original: Create,
-  self: unknown,
-  body: Body,
-  requestOptions: RequestOptions,
-  target: InstrumentTarget,
-  options: InstrumentOptions,
-): PromiseLike<unknown> {
-  const step = new CallStep(target, options);
-  if (typeof body?.model === "string") step.setModel(body.model);
-  const signal = requestOptions?.signal;
-  let call: PromiseLike<unknown>;
-  try {
-    call = original.call(self, body, requestOptions);
-  } catch (err) {
-    step.failAndEnd(err, signal);
-    throw err;
-  }
-  return observeCall(
-    call,
-    step,
-    (data) => {
-      if (body?.stream === true && isAsyncIterable(data)) instrumentStream(data, step, signal);
-      else {
-        const message = data as { model?: unknown; usage?: unknown };
-        if (typeof message?.model === "string") step.setModel(message.model);
-        step.end(step.normalise(fromAnthropicUsage, message?.usage));
-      }
-    },
-    signal,
-  );
-}
-
 function instrumentStream(
   stream: AsyncIterable<unknown>,
   step: CallStep,
-  userSignal: AbortSignal | null | undefined,
+  signal: AbortSignal | null | undefined,
 ) {
   let usage: Record<string, unknown> | undefined;
-  const controller = (stream as { controller?: AbortController }).controller;
-  const signals = [controller?.signal, userSignal].filter((s): s is AbortSignal => s instanceof AbortSignal);
-  wrapAsyncIterator(stream, (source) =>
-    timeStream(
-      observeChunks(source as AsyncIterable<Event>, (event) => {
-        if (event.type === "message_start") {
-          if (typeof event.message?.model === "string") step.setModel(event.message.model);
-          usage = merge(usage, event.message?.usage);
-        } else if (event.type === "message_delta") usage = merge(usage, event.usage);
-        return true;
-      }),
-      step,
-      {
-        isContent,
-        signal:
-          signals.length === 0 ? undefined : signals.length === 1 ? signals[0] : AbortSignal.any(signals),
-        endStep: true,
-        usage: () => step.normalise(fromAnthropicUsage, usage),
-      },
-    ),
-  );
+  timeSdkStream<Event>(stream, step, signal, {
+    observe(event) {
+      if (event.type === "message_start") {
+        step.setModel(event.message?.model);
+        usage = merge(usage, event.message?.usage);
+      } else if (event.type === "message_delta") usage = merge(usage, event.usage);
+      return true;
+    },
+    isContent,
+    usage: () => step.normalise(fromAnthropicUsage, usage),
+  });
 }
 
 /** Text or thinking deltas are content; tool-input JSON, signatures and citations are not. */

@@ -1,10 +1,13 @@
 /**
  * What the provider instrumentations share: the target they record into, per-call turn/step
- * bookkeeping, and a step wrapper that keeps recording failures away from the LLM call. An
- * instrumented call behaves exactly like the original one whatever happens to the metrics.
+ * bookkeeping, a step wrapper that keeps recording failures away from the LLM call, and the
+ * plumbing around an SDK call and its stream, so each provider only says how to read its
+ * chunks. An instrumented call behaves exactly like the original one whatever happens to the
+ * metrics.
  */
 import type { StepRecorder, StreamStats, TurnRecorder, Usage } from "../core/types.ts";
 import { classifyError } from "./errors.ts";
+import { timeStream } from "./stream-timer.ts";
 
 /** Where instrumentation records: each call becomes a turn with one step. The `Collector` satisfies it. */
 export interface InstrumentTarget {
@@ -41,7 +44,8 @@ const NOOP_STEP: StepRecorder = {
 
 /**
  * The step of one instrumented call. Every method swallows (and reports) recording errors; `end`
- * also ends the turn when the call started it. `model` ignores empty and repeated names.
+ * also ends the turn when the call started it. `setModel` ignores anything but a new, non-empty
+ * name, so callers pass what a response says without checking it.
  */
 export class CallStep implements StepRecorder {
   readonly stepId: string;
@@ -80,7 +84,7 @@ export class CallStep implements StepRecorder {
   reportUsage(usage: Usage): void {
     this.guard(() => this.#step.reportUsage(usage));
   }
-  setModel(model: string): void {
+  setModel(model: unknown): void {
     if (typeof model !== "string" || model === "" || model === this.#model) return;
     this.#model = model;
     this.guard(() => this.#step.setModel(model));
@@ -132,37 +136,114 @@ export function classifyCallError(err: unknown, signal?: AbortSignal | null): st
   return cls;
 }
 
+/** An SDK's `create(body, options)`, as the `openai` and `@anthropic-ai/sdk` clients have it. */
+export type CreateBody = Record<string, unknown> & { model?: unknown; stream?: unknown };
+export type RequestOptions = { signal?: AbortSignal | null } | undefined;
+export type Create = (this: unknown, body: CreateBody, options?: RequestOptions) => PromiseLike<unknown>;
+
 /**
- * Observes an SDK call for `step`: `onData` sees the result (its errors are reported, never
- * thrown at the caller), a failure marks the step failed and ends it. `openai` and
- * `@anthropic-ai/sdk` return an `APIPromise`, whose `_thenUnwrap` (the SDKs' own helpers use it)
- * keeps `.withResponse()` and `.asResponse()` working on the result; any other thenable is
- * observed as a plain promise. The failure observer runs on a side chain, so the caller still
- * receives the original rejection.
+ * Runs `call` (the original `create` with `body`) as `step`: the body's model names it, a throw
+ * or a rejection fails and ends it. A streamed result (`body.stream: true`) goes to `onStream`,
+ * which ends the step with the stream; any other result is a message whose model and usage (read
+ * by `normalise`) end it. Recording errors are reported, never thrown at the caller.
+ *
+ * `openai` and `@anthropic-ai/sdk` return an `APIPromise`, whose `_thenUnwrap` (the SDKs' own
+ * helpers use it) keeps `.withResponse()` and `.asResponse()` working on the result; any other
+ * thenable is observed as a plain promise. The failure observer runs on a side chain, so the
+ * caller still receives the original rejection.
  *
  * Caveat: the side chain makes the SDK parse the response body as soon as it arrives, so call
  * `.withResponse()` (not `.asResponse()` and your own body read) on an instrumented call.
  */
-export function observeCall<T>(
-  call: PromiseLike<T>,
+export function observeCreate(
   step: CallStep,
-  onData: (data: T) => void,
-  signal?: AbortSignal | null,
-): PromiseLike<T> {
-  const seen = (data: T): T => {
-    step.guard(() => onData(data));
+  body: CreateBody,
+  signal: AbortSignal | null | undefined,
+  call: () => PromiseLike<unknown>,
+  normalise: (raw: unknown) => Usage | undefined,
+  onStream: (stream: AsyncIterable<unknown>) => void,
+): PromiseLike<unknown> {
+  step.setModel(body?.model);
+  let pending: PromiseLike<unknown>;
+  try {
+    pending = call();
+  } catch (err) {
+    step.failAndEnd(err, signal);
+    throw err;
+  }
+  const seen = (data: unknown): unknown => {
+    step.guard(() => {
+      if (body?.stream === true && isAsyncIterable(data)) onStream(data);
+      else {
+        const message = data as { model?: unknown; usage?: unknown } | null;
+        step.setModel(message?.model);
+        step.end(step.normalise(normalise, message?.usage));
+      }
+    });
     return data;
   };
   const failed = (err: unknown) => step.failAndEnd(err, signal);
-  const thenUnwrap = (call as { _thenUnwrap?: unknown })._thenUnwrap;
+  const thenUnwrap = (pending as { _thenUnwrap?: unknown })._thenUnwrap;
   if (typeof thenUnwrap === "function") {
-    const wrapped = thenUnwrap.call(call, seen) as PromiseLike<T>;
+    const wrapped = thenUnwrap.call(pending, seen) as PromiseLike<unknown>;
     wrapped.then(undefined, failed);
     return wrapped;
   }
-  return Promise.resolve(call).then(seen, (err) => {
+  return Promise.resolve(pending).then(seen, (err) => {
     failed(err);
     throw err;
+  });
+}
+
+/** How a provider reads its stream's chunks. */
+export interface StreamReading<T> {
+  /** Sees every chunk (model, usage, in-stream errors); says whether the caller gets it. */
+  observe: (chunk: T) => boolean;
+  /** Text or reasoning: the first one is the first token. */
+  isContent: (chunk: T) => boolean;
+  /** The call's usage, read once at the end. */
+  usage: () => Usage | undefined;
+}
+
+/** `source` as the caller will iterate it, timed into `step`, which ends with the stream. */
+export function timeCall<T>(
+  source: AsyncIterable<T>,
+  step: CallStep,
+  signal: AbortSignal | undefined,
+  reading: StreamReading<T>,
+): AsyncIterableIterator<T> {
+  return timeStream(observeChunks(source, reading.observe), step, {
+    isContent: reading.isContent,
+    signal,
+    endStep: true,
+    usage: reading.usage,
+  });
+}
+
+/**
+ * Times an SDK stream object (`openai`'s and `@anthropic-ai/sdk`'s `Stream`) whenever it is
+ * iterated, leaving the object itself (its `controller`, `tee`) as it is. An abort of the
+ * stream's own controller or of the caller's signal ends it as aborted.
+ */
+export function timeSdkStream<T>(
+  stream: AsyncIterable<unknown>,
+  step: CallStep,
+  userSignal: AbortSignal | null | undefined,
+  reading: StreamReading<T>,
+): void {
+  const controller = (stream as { controller?: AbortController }).controller;
+  const signals = [controller?.signal, userSignal].filter((s): s is AbortSignal => s instanceof AbortSignal);
+  const original = stream[Symbol.asyncIterator].bind(stream);
+  Object.defineProperty(stream, Symbol.asyncIterator, {
+    configurable: true,
+    writable: true,
+    value: () =>
+      timeCall(
+        { [Symbol.asyncIterator]: original } as AsyncIterable<T>,
+        step,
+        signals.length <= 1 ? signals[0] : AbortSignal.any(signals),
+        reading,
+      ),
   });
 }
 
@@ -185,27 +266,11 @@ export function replaceMethod<F extends (...args: never[]) => unknown>(
 
 const ORIGINAL = Symbol("session-metrics.original");
 
-/** Makes `stream[Symbol.asyncIterator]()` return `wrap(original iterator)`, leaving the object (its controller, `tee`) as it is. */
-export function wrapAsyncIterator<T>(
-  stream: AsyncIterable<T>,
-  wrap: (source: AsyncIterable<T>) => AsyncIterator<T>,
-): void {
-  const original = stream[Symbol.asyncIterator].bind(stream);
-  Object.defineProperty(stream, Symbol.asyncIterator, {
-    configurable: true,
-    writable: true,
-    value: () => wrap({ [Symbol.asyncIterator]: original }),
-  });
-}
-
 /** Lets `keep` see every event; yields only those it accepts. */
-export async function* observeChunks<T>(
-  source: AsyncIterable<T>,
-  keep: (chunk: T) => boolean,
-): AsyncGenerator<T> {
+async function* observeChunks<T>(source: AsyncIterable<T>, keep: (chunk: T) => boolean): AsyncGenerator<T> {
   for await (const chunk of source) if (keep(chunk)) yield chunk;
 }
 
-export function isAsyncIterable(value: unknown): value is AsyncIterable<unknown> {
+function isAsyncIterable(value: unknown): value is AsyncIterable<unknown> {
   return typeof (value as { [Symbol.asyncIterator]?: unknown })?.[Symbol.asyncIterator] === "function";
 }

@@ -19,15 +19,15 @@
 import { fromOpenAIChatUsage, fromOpenAIResponsesUsage } from "../core/usage.ts";
 import {
   CallStep,
+  type Create,
+  type CreateBody,
   type InstrumentOptions,
   type InstrumentTarget,
-  isAsyncIterable,
-  observeCall,
-  observeChunks,
+  observeCreate,
+  type RequestOptions,
   replaceMethod,
-  wrapAsyncIterator,
+  timeSdkStream,
 } from "./instrument-shared.ts";
-import { timeStream } from "./stream-timer.ts";
 
 export type { InstrumentOptions, InstrumentTarget } from "./instrument-shared.ts";
 
@@ -42,9 +42,6 @@ export interface OpenAILike {
   responses?: { create: (...args: never[]) => unknown };
 }
 
-type Body = Record<string, unknown> & { model?: unknown; stream?: unknown; stream_options?: unknown };
-type RequestOptions = { signal?: AbortSignal | null } | undefined;
-type Create = (this: unknown, body: Body, options?: RequestOptions) => PromiseLike<unknown>;
 type Chunk = Record<string, unknown>;
 
 /** Instruments `client` in place and returns it. Calling it again re-targets it (never double-records). */
@@ -53,21 +50,17 @@ export function instrumentOpenAI<C extends OpenAILike>(
   target: InstrumentTarget,
   options: OpenAIInstrumentOptions = {},
 ): C {
-  replaceMethod<Create>(
-    client.chat.completions,
-    "create",
-    (original) =>
-      function create(this: unknown, body, requestOptions) {
-        return instrumentCall(original, this, body, requestOptions, target, options, CHAT);
-      },
-  );
-  if (client.responses !== undefined) {
+  for (const [holder, api] of [
+    [client.chat.completions, CHAT],
+    [client.responses, RESPONSES],
+  ] as const) {
+    if (holder === undefined) continue;
     replaceMethod<Create>(
-      client.responses,
+      holder,
       "create",
       (original) =>
         function create(this: unknown, body, requestOptions) {
-          return instrumentCall(original, this, body, requestOptions, target, options, RESPONSES);
+          return instrumentCall(original, this, body, requestOptions, target, options, api);
         },
     );
   }
@@ -75,7 +68,6 @@ export function instrumentOpenAI<C extends OpenAILike>(
 }
 
 interface Api {
-  usage: (data: Chunk) => unknown;
   normalise: typeof fromOpenAIChatUsage;
   isContent: (chunk: Chunk) => boolean;
   /** Usage, model and failure carried by a stream event, if any. */
@@ -93,17 +85,15 @@ interface StreamSeen {
 function instrumentCall(
   original: Create,
   self: unknown,
-  body: Body,
+  body: CreateBody,
   requestOptions: RequestOptions,
   target: InstrumentTarget,
   options: OpenAIInstrumentOptions,
   api: Api,
 ): PromiseLike<unknown> {
   const step = new CallStep(target, options);
-  if (typeof body?.model === "string") step.setModel(body.model);
-  const streamed = body?.stream === true;
   let injected = false;
-  if (streamed && api.injectUsage && options.includeUsage !== false) {
+  if (body?.stream === true && api.injectUsage && options.includeUsage !== false) {
     const so = body.stream_options;
     if (so === undefined || so === null || (typeof so === "object" && !("include_usage" in so))) {
       body = { ...body, stream_options: { ...(so as object | null), include_usage: true } };
@@ -111,25 +101,13 @@ function instrumentCall(
     }
   }
   const signal = requestOptions?.signal;
-  let call: PromiseLike<unknown>;
-  try {
-    call = original.call(self, body, requestOptions);
-  } catch (err) {
-    step.failAndEnd(err, signal);
-    throw err;
-  }
-  return observeCall(
-    call,
+  return observeCreate(
     step,
-    (data) => {
-      if (streamed && isAsyncIterable(data)) instrumentStream(data, step, api, injected, signal);
-      else {
-        const d = data as Chunk;
-        if (typeof d?.model === "string") step.setModel(d.model);
-        step.end(step.normalise(api.normalise, api.usage(d)));
-      }
-    },
+    body,
     signal,
+    () => original.call(self, body, requestOptions),
+    api.normalise,
+    (stream) => instrumentStream(stream, step, api, injected, signal),
   );
 }
 
@@ -138,36 +116,28 @@ function instrumentStream(
   step: CallStep,
   api: Api,
   injected: boolean,
-  userSignal: AbortSignal | null | undefined,
+  signal: AbortSignal | null | undefined,
 ): void {
   const seen: StreamSeen = {};
-  const controller = (stream as { controller?: AbortController }).controller;
-  const signals = [controller?.signal, userSignal].filter((s): s is AbortSignal => s instanceof AbortSignal);
-  wrapAsyncIterator(stream, (source) => {
-    const observed = observeChunks(source as AsyncIterable<Chunk>, (chunk) => {
+  timeSdkStream<Chunk>(stream, step, signal, {
+    observe(chunk) {
       api.inspect(chunk, seen);
-      if (typeof chunk.model === "string") step.setModel(chunk.model);
-      else if (typeof seen.model === "string") step.setModel(seen.model);
+      step.setModel(typeof chunk.model === "string" ? chunk.model : seen.model);
       if (seen.failure !== undefined) {
         step.fail(seen.failure);
         seen.failure = undefined;
       }
       // The usage-only chunk we asked for (no choices) stays with us.
       return !(injected && chunk.usage != null && Array.isArray(chunk.choices) && chunk.choices.length === 0);
-    });
-    return timeStream(observed, step, {
-      isContent: api.isContent,
-      signal: signals.length === 0 ? undefined : signals.length === 1 ? signals[0] : AbortSignal.any(signals),
-      endStep: true,
-      usage: () => step.normalise(api.normalise, seen.usage),
-    });
+    },
+    isContent: api.isContent,
+    usage: () => step.normalise(api.normalise, seen.usage),
   });
 }
 
 const nonEmpty = (v: unknown) => typeof v === "string" && v.length > 0;
 
 const CHAT: Api = {
-  usage: (data) => data?.usage,
   normalise: fromOpenAIChatUsage,
   isContent(chunk) {
     const choices = chunk.choices;
@@ -198,7 +168,6 @@ const CONTENT_EVENTS = new Set([
 const FINAL_EVENTS = new Set(["response.completed", "response.incomplete", "response.failed"]);
 
 const RESPONSES: Api = {
-  usage: (data) => data?.usage,
   normalise: fromOpenAIResponsesUsage,
   isContent: (chunk) => CONTENT_EVENTS.has(chunk.type as string),
   inspect(chunk, seen) {
