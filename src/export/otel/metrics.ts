@@ -217,13 +217,8 @@ export type PhaseCounterKey =
 /** The aggregates of a session known only by its document: counters and one phase duration each. */
 export function recordDocument(r: MetricRecorder, doc: SessionMetrics): void {
   for (const t of doc.tools) r.toolTotals(t.name, t.successCount, t.failCount, t.totalDurationMs);
-  for (const l of doc.llms) {
-    const usage: Usage = { promptTokens: l.promptTokens, completionTokens: l.completionTokens };
-    if (l.cacheReadTokens !== undefined) usage.cacheReadTokens = l.cacheReadTokens;
-    if (l.cacheWriteTokens !== undefined) usage.cacheWriteTokens = l.cacheWriteTokens;
-    if (l.reasoningTokens !== undefined) usage.reasoningTokens = l.reasoningTokens;
-    r.llmTotals(l.phase, usage, l.cost, l.interactionCount);
-  }
+  // An LLM entry carries its usage in the Usage fields (absent parts stay absent).
+  for (const l of doc.llms) r.llmTotals(l.phase, l, l.cost, l.interactionCount);
   for (const p of doc.phases) {
     if (p.durationMs > 0 || p.transitionCount > 0) r.phaseDuration(p.phase, p.durationMs, p.success);
     r.count("phaseTransitions", p.phase, p.transitionCount);
