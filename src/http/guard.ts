@@ -11,13 +11,15 @@ import { BASE_HEADERS, errorResponse } from "./respond.ts";
 
 export const TOKEN_COOKIE = "session_metrics_token";
 
+/** The options of `createHandler` that the guard applies. */
 export interface GuardOptions {
+  /** When set, every request needs `Authorization: Bearer <token>` (compared in constant time). */
   token?: string;
-  /** Extra `Host` names to answer to (ports are ignored). */
+  /** `Host` names to answer to besides loopback and the bound address (DNS rebinding protection; ports are ignored). */
   allowedHosts?: readonly string[];
-  /** The address the server is bound to (it answers to it; a wildcard means every local address). */
+  /** The address the server is bound to (set by `serve`); a wildcard means every local address. */
   hostname?: string;
-  /** Origins allowed to read the API from another site (CORS). Default: none. */
+  /** Origins allowed to call the API from other sites (CORS). Default: none. */
   corsOrigins?: readonly string[];
 }
 

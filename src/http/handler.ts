@@ -10,26 +10,18 @@ import type { MetricsStore } from "../store/types.ts";
 import { ASSET_PREFIX, dashboardAssets } from "./dashboard-assets.ts";
 import { eventStreamResponse, resumeSeq } from "./event-stream.ts";
 import { createFolderIndex } from "./folder-index.ts";
-import { createGuard } from "./guard.ts";
+import { createGuard, type GuardOptions } from "./guard.ts";
 import { eventsParams, noParams, parseQuery } from "./params.ts";
 import { cached, errorResponse, IMMUTABLE, REVALIDATE, responseForError } from "./respond.ts";
 import { createApiRoutes } from "./routes.ts";
 import { createSessionCache } from "./session-cache.ts";
 import { requireSession } from "./session-source.ts";
 
-export interface HandlerOptions {
+export interface HandlerOptions extends GuardOptions {
   /** The sessions directory to read (`./sessions` by convention). */
   sessionsDir: string;
   /** A metrics store for the fleet view and `/api/report`; listings then include its sessions. */
   store?: MetricsStore;
-  /** When set, every request needs `Authorization: Bearer <token>` (compared in constant time). */
-  token?: string;
-  /** `Host` names to answer to besides loopback and the bound address (DNS rebinding protection). */
-  allowedHosts?: readonly string[];
-  /** The address the server is bound to (set by `serve`). */
-  hostname?: string;
-  /** Origins allowed to call the API from other sites (CORS). Default: none. */
-  corsOrigins?: readonly string[];
   /** Heartbeat comment interval of event streams. Default 15,000 ms. */
   heartbeatMs?: number;
   /** Unexpected errors are logged here (never sent to the client). Default: console. */

@@ -43,23 +43,25 @@ const list = <T extends z.ZodType<unknown, string>>(item: T) =>
     .transform((v) => v.split(",").map((s) => s.trim()))
     .pipe(z.array(item));
 
-export const listParams = z.strictObject({
-  limit: int(1, 1000).default(50),
-  cursor: z.string().min(1).max(400).optional(),
+/** The filters the listing and the reports share. */
+const filters = {
   since: instant.optional(),
   until: instant.optional(),
   model: text.optional(),
   agent: text.optional(),
+};
+
+export const listParams = z.strictObject({
+  limit: int(1, 1000).default(50),
+  cursor: z.string().min(1).max(400).optional(),
+  ...filters,
 });
 
 export const reportParams = z.strictObject({
   groupBy: list(z.enum(GROUP_KEYS, `each must be one of ${GROUP_KEYS.join(", ")}`))
     .refine((keys) => new Set(keys).size === keys.length, "lists a key twice")
     .default([] as GroupKey[]),
-  since: instant.optional(),
-  until: instant.optional(),
-  model: text.optional(),
-  agent: text.optional(),
+  ...filters,
   tool: text.optional(),
   phase: text.optional(),
   /** Extra duration percentiles besides p50/p90/p99, e.g. `95,99.9` is refused: integers only. */

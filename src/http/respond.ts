@@ -67,6 +67,15 @@ export function errorResponse(
   });
 }
 
+/** The answer to an unexpected failure: its message goes to the server's log, never to the client. */
+export function internalError(): Response {
+  return errorResponse(
+    500,
+    "internal_error",
+    "[session-metrics] [http] internal error (see the server's log)",
+  );
+}
+
 /** The response for an error thrown while answering; unexpected ones are logged, not shown. */
 export function responseForError(error: unknown, logger: Logger): Response {
   if (error instanceof HttpParamError)
@@ -78,9 +87,5 @@ export function responseForError(error: unknown, logger: Logger): Response {
     return errorResponse(422, "bad_session_data", error.message);
   const message = error instanceof MetricsError ? error.message : String((error as Error)?.message ?? error);
   logger.error(`[session-metrics] [http] ${message}`);
-  return errorResponse(
-    500,
-    "internal_error",
-    "[session-metrics] [http] internal error (see the server's log)",
-  );
+  return internalError();
 }

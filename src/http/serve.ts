@@ -10,7 +10,7 @@ import { consoleLogger } from "../logger.ts";
 import { dashboardAssets } from "./dashboard-assets.ts";
 import { isLoopback } from "./guard.ts";
 import { createHandler, type HandlerOptions } from "./handler.ts";
-import { errorResponse } from "./respond.ts";
+import { internalError } from "./respond.ts";
 
 const EVENTS_PATH = /^[^?#]*\/api\/sessions\/[^/?#]+\/events\/?(?:[?#]|$)/;
 
@@ -53,11 +53,7 @@ export function serve(options: ServeOptions): Server<undefined> {
     },
     error(error) {
       logger.error(`[session-metrics] [serve] ${error.message}`);
-      return errorResponse(
-        500,
-        "internal_error",
-        "[session-metrics] [http] internal error (see the server's log)",
-      );
+      return internalError();
     },
   });
 }
