@@ -119,12 +119,7 @@ export const reportCommand: Command = {
     if (kind !== undefined && kind !== "tool" && kind !== "llm")
       throw new UsageError(`[cli] --kind: ${JSON.stringify(kind)} is not one of tool, llm`);
     const spec = args.values.store as string | undefined;
-    let store: MetricsStore;
-    if (spec === undefined) {
-      const { createSqliteStore } = await import("../store/sqlite/index.ts");
-      store = await createSqliteStore({ path: ":memory:" });
-    } else store = await openStore(spec);
-    await using _closing = store;
+    await using store = await openStore(spec ?? ":memory:");
     if (spec === undefined) await ingestWithProgress(ctx, store);
     const { report } = await import("../store/report.ts");
     const rows = await report(store, {

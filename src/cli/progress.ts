@@ -17,12 +17,11 @@ export interface ProgressOptions {
   unit: string;
   /** Where the line goes; undefined disables it. */
   write: ((text: string) => void) | undefined;
-  now?: () => number;
-  /** Minimum time between redraws. Default 100 ms. */
-  intervalMs?: number;
 }
 
-export const NO_PROGRESS: Progress = { update() {}, end() {} };
+const NO_PROGRESS: Progress = { update() {}, end() {} };
+/** Minimum time between redraws. */
+const INTERVAL_MS = 100;
 
 /** `12 s`, `3 min 05 s`. */
 function eta(seconds: number): string {
@@ -35,17 +34,15 @@ function eta(seconds: number): string {
 export function createProgress(options: ProgressOptions): Progress {
   const write = options.write;
   if (write === undefined) return NO_PROGRESS;
-  const now = options.now ?? (() => performance.now());
-  const interval = options.intervalMs ?? 100;
-  const started = now();
+  const started = performance.now();
   let last = Number.NEGATIVE_INFINITY;
   let drawn = false;
   let ended = false;
   return {
     update(done, total) {
       if (ended) return;
-      const t = now();
-      if (t - last < interval && done !== total) return;
+      const t = performance.now();
+      if (t - last < INTERVAL_MS && done !== total) return;
       last = t;
       const seconds = (t - started) / 1000;
       const rate = seconds > 0 ? done / seconds : 0;
