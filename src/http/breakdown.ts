@@ -6,6 +6,7 @@
  */
 import type { MetricEvent } from "../core/events.ts";
 import { nearestRank } from "../core/percentiles.ts";
+import type { Usage } from "../core/types.ts";
 
 /** One bar of the phase timeline: `[startMs, endMs)` in epoch ms. */
 export interface PhaseSpan {
@@ -104,7 +105,8 @@ export function createBreakdown() {
           entry.failures += t.failCount;
           entry.totalMs += t.totalDurationMs;
         }
-        for (const l of event.metrics.llms) addTokens(slice(l.phase, UNKNOWN_MODEL), l, l.interactionCount);
+        for (const l of event.metrics.llms)
+          addTokens(slice(l.phase, UNKNOWN_MODEL), l, l.interactionCount, l.cost);
         break;
       case "tool_call": {
         const t = tool(event.name);
@@ -116,7 +118,7 @@ export function createBreakdown() {
         break;
       }
       case "llm":
-        addTokens(slice(event.phase, event.details?.model ?? UNKNOWN_MODEL), event.usage, 1, event.cost);
+        addTokens(slice(event.phase, event.details?.model ?? UNKNOWN_MODEL), event.usage, 1, event.cost ?? 0);
         note(event.details);
         break;
       case "invocation":
@@ -157,17 +159,8 @@ export function createBreakdown() {
   return { add, result };
 }
 
-interface UsageLike {
-  promptTokens: number;
-  completionTokens: number;
-  cacheReadTokens?: number | undefined;
-  cacheWriteTokens?: number | undefined;
-  reasoningTokens?: number | undefined;
-  cost?: number;
-}
-
 /** Splits usage into the stacked kinds (input includes cache reads/writes; output, reasoning). */
-function addTokens(s: TokenSlice, u: UsageLike, calls: number, cost = u.cost ?? 0): void {
+function addTokens(s: TokenSlice, u: Usage, calls: number, cost: number): void {
   const cacheRead = u.cacheReadTokens ?? 0;
   const cacheWrite = u.cacheWriteTokens ?? 0;
   const reasoning = u.reasoningTokens ?? 0;

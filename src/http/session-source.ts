@@ -38,14 +38,6 @@ export function sessionIdentity(sessionsDir: string, sessionId: string): string 
 
 export const NO_SESSION = "-|-";
 
-/** The error every reader gives for a session that is not there (`code` ENOENT, as `verifyJournal`). */
-export function sessionNotFound(sessionsDir: string, sessionId: string): StorageError {
-  return new StorageError(
-    `[read] there is no session ${JSON.stringify(sessionId)} in ${sessionsDir} (no METRICS.json or journal.jsonl)`,
-    { code: "ENOENT", path: sessionsDir },
-  );
-}
-
 /** Whether an error means "no such session" (exit code 3, HTTP 404). */
 export function isNotFound(error: unknown): boolean {
   return error instanceof StorageError && error.code === "ENOENT";
@@ -58,7 +50,12 @@ export function isNotFound(error: unknown): boolean {
 export function requireSession(sessionsDir: string, sessionId: string): string {
   assertSessionId(sessionId);
   const identity = sessionIdentity(sessionsDir, sessionId);
-  if (identity === NO_SESSION) throw sessionNotFound(sessionsDir, sessionId);
+  // Code ENOENT, as verifyJournal gives for a missing session: every reader tells it the same way.
+  if (identity === NO_SESSION)
+    throw new StorageError(
+      `[read] there is no session ${JSON.stringify(sessionId)} in ${sessionsDir} (no METRICS.json or journal.jsonl)`,
+      { code: "ENOENT", path: sessionsDir },
+    );
   return identity;
 }
 
