@@ -19,7 +19,8 @@ export const PALETTE = [
   "#5c6f8a",
 ];
 
-export interface BarSeries {
+/** One series of a chart; `color` defaults to the palette's, by position. */
+export interface Series {
   label: string;
   values: (number | null)[];
   color?: string;
@@ -27,7 +28,7 @@ export interface BarSeries {
 
 export interface BarChartOptions {
   categories: string[];
-  series: BarSeries[];
+  series: Series[];
   stacked?: boolean;
   /** Formats y values (axis and legend). */
   format: (v: number) => string;
@@ -136,12 +137,6 @@ function barPaths(width: number, offset: number): uPlot.Series.PathBuilder {
   };
 }
 
-export interface TimeSeries {
-  label: string;
-  values: (number | null)[];
-  color?: string;
-}
-
 /**
  * Lines over time: `x` in epoch ms, drawn as time since the first point (`+1.5 s`), which reads
  * better than clock times for a session; `stepped` draws counts such as concurrency as steps.
@@ -149,7 +144,7 @@ export interface TimeSeries {
 export function timeChart(
   el: HTMLElement,
   x: number[],
-  list: TimeSeries[],
+  list: Series[],
   options: { format: (v: number) => string; stepped?: boolean; integer?: boolean; height?: number },
 ): uPlot {
   const t0 = x[0] ?? 0;
