@@ -12,7 +12,7 @@ import {
   SpanStatusCode,
   type Tracer,
 } from "@opentelemetry/api";
-import type { InvocationRecord } from "../../core/events.ts";
+import type { InvocationRecord, ToolCallEvent } from "../../core/events.ts";
 import type { NormalizedUsage } from "../../core/state.ts";
 import type { StreamStats, Usage } from "../../core/types.ts";
 import { hrTime, usageAttributes } from "./attributes.ts";
@@ -141,37 +141,27 @@ export function chatSpan(d: LeafDeps, parent: Context, c: ChatInput): void {
   });
 }
 
-export interface ToolInput {
-  name: string;
-  success: boolean;
-  start: number;
-  durationMs: number;
-  agent?: string;
-  taskId?: string;
-  attempt?: number;
-  errorClass?: string;
-  attributes?: Record<string, string | number | boolean>;
-}
-
-export function toolSpan(d: LeafDeps, parent: Context, t: ToolInput): void {
-  const attrs: Attributes = { ...t.attributes };
+/** A tool call's span, from `start` (its `startedAt`, else its event time less its duration). */
+export function toolSpan(d: LeafDeps, parent: Context, event: ToolCallEvent, start: number): void {
+  const t = event.details;
+  const attrs: Attributes = { ...t?.attributes };
   attrs[ATTR.operationName] = OPERATION.tool;
-  attrs[ATTR.toolName] = t.name;
-  if (t.agent !== undefined) attrs[ATTR.agentName] = t.agent;
-  if (t.taskId !== undefined) attrs[ATTR.taskId] = t.taskId;
-  if (t.attempt !== undefined) attrs[ATTR.attempt] = t.attempt;
+  attrs[ATTR.toolName] = event.name;
+  if (t?.agent !== undefined) attrs[ATTR.agentName] = t.agent;
+  if (t?.taskId !== undefined) attrs[ATTR.taskId] = t.taskId;
+  if (t?.attempt !== undefined) attrs[ATTR.attempt] = t.attempt;
   const span = d.tracer.startSpan(
-    `${OPERATION.tool} ${t.name}`,
-    { kind: SpanKind.INTERNAL, startTime: hrTime(t.start) },
+    `${OPERATION.tool} ${event.name}`,
+    { kind: SpanKind.INTERNAL, startTime: hrTime(start) },
     parent,
   );
-  const errorType = t.success ? undefined : (t.errorClass ?? ERROR_OTHER);
+  const errorType = event.success ? undefined : (t?.errorClass ?? ERROR_OTHER);
   if (errorType !== undefined) fail(span, attrs, errorType);
   span.setAttributes(attrs);
-  if (t.attempt !== undefined && t.attempt > 1) recordRetry(at(span, t.start), { attempt: t.attempt });
-  span.end(hrTime(t.start + t.durationMs));
+  if (t?.attempt !== undefined && t.attempt > 1) recordRetry(at(span, start), { attempt: t.attempt });
+  span.end(hrTime(start + event.durationMs));
   d.ended();
-  d.metrics.tool(t.name, t.success, t.durationMs, errorType, t.agent);
+  d.metrics.tool(event.name, event.success, event.durationMs, errorType, t?.agent);
 }
 
 /** A recorded agent invocation (`recordInvocation`): its aggregates stay off the usage keys. */

@@ -84,17 +84,7 @@ export class SessionTrace {
         const turn = this.#currentTurn();
         if (turn !== undefined && turn.agent === undefined) turn.agent = d?.agent;
         this.#seen(start + event.durationMs);
-        toolSpan(this.d, parent, {
-          name: event.name,
-          success: event.success,
-          start,
-          durationMs: event.durationMs,
-          agent: d?.agent,
-          taskId: d?.taskId,
-          attempt: d?.attempt,
-          errorClass: d?.errorClass,
-          attributes: d?.attributes,
-        });
+        toolSpan(this.d, parent, event, start);
         break;
       }
       case "step_end":
