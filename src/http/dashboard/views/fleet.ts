@@ -14,8 +14,6 @@ interface Report {
   rows: ReportRow[];
 }
 
-const label = (v: string | null | undefined, none: string) => (v === null || v === undefined ? none : v);
-
 export function renderFleet(root: HTMLElement, signal: AbortSignal): void {
   const costEl = h("div", { class: "chart", id: "chart-cost-model-day" });
   const latencyEl = h("div", { class: "chart", id: "chart-p95-agent" });
@@ -46,7 +44,7 @@ export function renderFleet(root: HTMLElement, signal: AbortSignal): void {
     drawLatency(latencyEl, latency.rows);
     const phases = failures.rows.map((r) => ({
       ...r,
-      phase: label(r.phase, "(tool calls)"),
+      phase: r.phase ?? "(tool calls)",
       rate: r.calls === 0 ? 0 : r.failures / r.calls,
     }));
     barChart(failEl, {
@@ -79,14 +77,14 @@ export function renderFleet(root: HTMLElement, signal: AbortSignal): void {
 
 function drawCost(el: HTMLElement, rows: ReportRow[]): void {
   const days = [...new Set(rows.map((r) => r.day ?? ""))].sort();
-  const models = [...new Set(rows.map((r) => label(r.model, "(no model)")))];
+  const models = [...new Set(rows.map((r) => r.model ?? "(no model)"))];
   if (days.length === 0) {
     el.replaceChildren(h("div", { class: "empty" }, "No calls in the last 30 days."));
     return;
   }
   const cost = (day: string, model: string) =>
     rows
-      .filter((r) => (r.day ?? "") === day && label(r.model, "(no model)") === model)
+      .filter((r) => (r.day ?? "") === day && (r.model ?? "(no model)") === model)
       .reduce((s, r) => s + r.cost, 0);
   barChart(el, {
     categories: days,
@@ -98,7 +96,7 @@ function drawCost(el: HTMLElement, rows: ReportRow[]): void {
 
 function drawLatency(el: HTMLElement, rows: ReportRow[]): void {
   const calls = rows.filter((r) => r.tool !== null && r.tool !== undefined);
-  const agents = [...new Set(calls.map((r) => label(r.agent, "(no agent)")))];
+  const agents = [...new Set(calls.map((r) => r.agent ?? "(no agent)"))];
   const byCalls = new Map<string, number>();
   for (const r of calls) byCalls.set(r.tool!, (byCalls.get(r.tool!) ?? 0) + r.calls);
   const tools = [...byCalls]
@@ -110,7 +108,7 @@ function drawLatency(el: HTMLElement, rows: ReportRow[]): void {
     return;
   }
   const p95 = (agent: string, tool: string) =>
-    calls.find((r) => label(r.agent, "(no agent)") === agent && r.tool === tool)?.durationPercentiles?.p95 ??
+    calls.find((r) => (r.agent ?? "(no agent)") === agent && r.tool === tool)?.durationPercentiles?.p95 ??
     null;
   barChart(el, {
     categories: agents,

@@ -102,13 +102,16 @@ export function renderSession(
 
   let timer: ReturnType<typeof setTimeout> | undefined;
   let opened = false;
+  const first = () => {
+    if (!opened) {
+      opened = true;
+      void draw();
+    }
+  };
   const stream = followEvents(sessionId, {
     onOpen: () => {
       live.hidden = false;
-      if (!opened) {
-        opened = true;
-        void draw();
-      }
+      first();
     },
     onEvent: () => {
       if (timer === undefined)
@@ -119,12 +122,7 @@ export function renderSession(
     },
   });
   // Draw even if the stream cannot open (e.g. a proxy that buffers it).
-  const fallback = setTimeout(() => {
-    if (!opened) {
-      opened = true;
-      void draw();
-    }
-  }, 1_000);
+  const fallback = setTimeout(first, 1_000);
   signal.addEventListener("abort", () => {
     stream.close();
     clearTimeout(fallback);
