@@ -13,13 +13,19 @@
  * tools get the emitted JavaScript. The `bun` sources are the build's roots, compiled with
  * tsconfig.json's options; the build fails, emitting nothing, on a type error or on an entry whose
  * `types`/`import` do not name the files emitted for its source.
+ *
+ * The dashboard is not compiled here: `session-metrics/http` bundles it with `Bun.build` from its
+ * HTML entry on first request, so its sources (HTML, CSS, TypeScript) are copied beside the
+ * emitted module, where `import.meta.dir` finds them as it does under `src/`.
  */
-import { existsSync, rmSync } from "node:fs";
+import { cpSync, existsSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import ts from "typescript";
 
 const ROOT = join(import.meta.dir, "..");
 const OUT_DIR = join(ROOT, "dist");
+/** The dashboard's sources, shipped as they are (see above). */
+const DASHBOARD = "src/http/dashboard";
 
 /** Source and the two emitted files one exports entry must name. */
 export interface ExportTargets {
@@ -154,6 +160,7 @@ export function build(): ExportTargets[] {
     report(emitted.diagnostics);
     throw new Error("[session-metrics] [build] emit failed");
   }
+  cpSync(join(ROOT, DASHBOARD), join(OUT_DIR, DASHBOARD.slice("src/".length)), { recursive: true });
   const missing = targets.flatMap((t) => [t.types, t.import]).filter((p) => !existsSync(join(ROOT, p)));
   if (missing.length > 0) throw new Error(`[session-metrics] [build] not emitted: ${missing.join(", ")}`);
   return targets;

@@ -304,4 +304,41 @@ writeFileSync(${JSON.stringify(out)}, JSON.stringify({ status: response.status, 
       body: expect.stringContaining("session_metrics_sessions 0\n"),
     });
   });
+
+  // The dashboard is bundled on first request from its HTML entry, with uPlot: a consumer's
+  // install must hold everything that bundle needs, whichever file of the package it runs.
+  for (const condition of ["bun", "import"] as const)
+    test(`serves the dashboard (page and script) from the installed package's ${condition === "bun" ? "sources" : "emitted JavaScript"}`, () => {
+      const http = targets.find((t) => t.subpath === "./http");
+      if (http === undefined) throw new Error("no ./http entry in exports");
+      const entry = join(installed, condition === "bun" ? http.source : http.import);
+      const script = join(consumer, `dashboard-${condition}.mjs`);
+      const out = join(tmp, `dashboard-${condition}.json`);
+      writeFileSync(
+        script,
+        `import { writeFileSync } from "node:fs";
+const { createHandler } = await import(${JSON.stringify(entry)});
+const handler = createHandler({ sessionsDir: ${JSON.stringify(join(tmp, "no-sessions"))} });
+const page = await handler(new Request("http://127.0.0.1/"));
+const html = await page.text();
+const src = /<script[^>]*src="([^"]+)"/.exec(html)?.[1];
+const js = src === undefined ? undefined : await handler(new Request("http://127.0.0.1" + src));
+writeFileSync(${JSON.stringify(out)}, JSON.stringify({
+  page: page.status,
+  type: page.headers.get("content-type"),
+  script: js?.status,
+  scriptType: js?.headers.get("content-type"),
+  uplot: js === undefined ? false : (await js.text()).includes("u-cursor-x"), // a class uPlot's code adds
+}));
+`,
+      );
+      run([process.execPath, script], consumer);
+      expect(JSON.parse(readFileSync(out, "utf8"))).toEqual({
+        page: 200,
+        type: expect.stringContaining("text/html"),
+        script: 200,
+        scriptType: expect.stringContaining("javascript"),
+        uplot: true,
+      });
+    });
 });
