@@ -75,7 +75,8 @@ export class JournalWriter {
    * written again from `#syncedOffset` after a failure, before any later sync() resolves.
    */
   #syncedOffset: number;
-  #unsynced: Uint8Array[] = [];
+  /** Groups written since, each with the file offset it ends at (an fsync covers those ending before its start). */
+  #unsynced: { data: Uint8Array; end: number }[] = [];
   #unsyncedBytes = 0;
   #rewriteNeeded = false;
   /**
@@ -217,7 +218,7 @@ export class JournalWriter {
       });
     }
     this.#fsyncs++;
-    this.#synced(this.#offset, this.#unsynced.length);
+    this.#synced(this.#offset);
   }
 
   #schedule(delay: number): void {
@@ -289,16 +290,21 @@ export class JournalWriter {
 
   /** Keeps a written group until an fsync covers it; past the bound, an fsync is started for it. */
   #keepUnsynced(data: Uint8Array): void {
-    this.#unsynced.push(data);
+    this.#unsynced.push({ data, end: this.#offset });
     this.#unsyncedBytes += data.length;
     // Only `on-sync` can go long without an fsync; one more fsync than asked for costs nothing.
     if (this.#unsyncedBytes >= this.#maxPendingBytes && !this.#fsyncRunning) this.#fsync().catch(() => {});
   }
 
-  /** An fsync that started at `offset`, with `count` kept groups written, succeeded. */
-  #synced(offset: number, count: number): void {
+  /**
+   * An fsync that started when the file ended at `offset` succeeded. The groups it covered are
+   * told by offset, not by how many were kept when it started: a flushSync() may have covered
+   * (and dropped) those meanwhile, and the groups kept now may have been written after it began.
+   */
+  #synced(offset: number): void {
     this.#syncedOffset = Math.max(this.#syncedOffset, offset);
-    for (const data of this.#unsynced.splice(0, count)) this.#unsyncedBytes -= data.length;
+    while (this.#unsynced.length > 0 && this.#unsynced[0]!.end <= offset)
+      this.#unsyncedBytes -= this.#unsynced.shift()!.data.length;
   }
 
   /** After a failed fsync: the kept groups again, from the last good fsync on. */
@@ -306,7 +312,7 @@ export class JournalWriter {
     try {
       io.ftruncateSync(this.#fd, this.#syncedOffset);
       this.#offset = this.#syncedOffset;
-      for (const data of this.#unsynced) {
+      for (const { data } of this.#unsynced) {
         writeAllSync(this.#fd, data);
         this.#offset += data.length;
       }
@@ -367,7 +373,6 @@ export class JournalWriter {
     this.#syncWaiters = [];
     this.#fsyncRunning = true;
     const offset = this.#offset;
-    const kept = this.#unsynced.length;
     const failuresBefore = this.#fsyncFailures;
     io.fsync(this.#fd, (error) => {
       this.#fsyncRunning = false;
@@ -385,7 +390,7 @@ export class JournalWriter {
       } else {
         this.#fsyncs++;
         if (this.#fsyncFailures === failuresBefore) {
-          this.#synced(offset, kept);
+          this.#synced(offset);
           for (const w of waiters) w.resolve();
         } else {
           // Another fsync failed meanwhile: what these waiters asked for is written again (below,

@@ -48,7 +48,8 @@ function droppingDisk(options: { delayMs?: number } = {}): {
       const length = isJournal(fd) ? fstatSync(fd).size : 0;
       const run = () =>
         nodeFileIO.fsync(fd, (error) => {
-          if (error === null) durable.set(fd, length);
+          // Never lower: a slower fsync may end after a later one covered more.
+          if (error === null) durable.set(fd, Math.max(durable.get(fd) ?? 0, length));
           callback(error);
         });
       if (options.delayMs === undefined) run();
@@ -143,6 +144,35 @@ describe("a failed fsync that drops its pages", () => {
     ]);
     await c.stop();
   });
+
+  // Found by the power-loss torture row (seed 1582932988, about one run in 600 under load): an
+  // fsync that ended after a flushSync() had covered everything forgot, by count, lines written
+  // after it; the next failed fsync's rewrite then truncated them out of the journal for good.
+  for (const durability of ["group", "on-sync"] as const)
+    test(`durability ${durability}: lines written after a flushSync() that overtook a running fsync are kept until an fsync covers them`, async () => {
+      const sessionsDir = temps.make(`fsyncgate-overtaken-${durability}`, { fast: true });
+      disk = droppingDisk({ delayMs: 30 });
+      const c = await Collector.open({ sessionId: "s", sessionsDir, durability, logger: new MemoryLogger() });
+      for (let i = 0; i < 5; i++) c.recordToolCall("Read", true, 1);
+      const slow = c.sync(); // writes the Read lines; its fsync takes 30 ms
+      for (let i = 0; i < 5; i++) c.recordToolCall("Edit", true, 2);
+      c.flushSync(); // meanwhile: writes the Edit lines and fsyncs everything, at once
+      for (let i = 0; i < 5; i++) c.recordToolCall("Bash", true, 3);
+      await Bun.sleep(10); // the group timer writes the Bash lines (group: its fsync waits for the slow one)
+      disk.fail(1); // the next fsync fails and drops what no good fsync covered: the Bash lines
+      await slow;
+      await rejection(c.sync()); // group: this sync() joins the failing fsync; on-sync: it starts it
+      await c.sync(); // the disk is back
+      disk.restore();
+      disk = undefined;
+      const onDisk = await replayMetrics(sessionsDir, "s", { logger: new MemoryLogger() });
+      expect(onDisk!.tools.map((t) => [t.name, t.callCount])).toEqual([
+        ["Read", 5],
+        ["Edit", 5],
+        ["Bash", 5],
+      ]);
+      await c.stop();
+    });
 
   test("under on-sync, a journal that went long without sync() is fsync'd once it holds maxPendingBytes unsynced", async () => {
     const sessionsDir = temps.make("fsync-bound", { fast: true });
