@@ -169,7 +169,7 @@ async function recordTable(): Promise<Table> {
       },
     ],
     notes: [
-      `A sink costs the collector a guarded listener call and the event object itself (without a listener it never leaves registers); a sink without \`readsOnly\` also costs a freeze of each event and its sub-objects: the no-op sink column. createOtelSink declares \`readsOnly\` (not frozen) and queues a bare tool call as numbers (EventQueue), so no event object outlives the call; it adds ${(ours! - none!).toFixed(0)} ns over no sink and ${(ours! - noop!).toFixed(0)} ns over the no-op sink.`,
+      `A sink costs the collector a guarded listener call and the event object itself (without a listener it never leaves registers); a sink without \`readsOnly\` also costs a freeze of each event and its sub-objects: the no-op sink column. createOtelSink declares \`readsOnly\` (not frozen) and queues a bare tool call as numbers (EventQueue), so no event object outlives the call; it adds ${(ours! - none!).toFixed(0)} ns over no sink, ${Math.abs(ours! - noop!).toFixed(0)} ns ${ours! >= noop! ? "more" : "less"} than the no-op sink.`,
       "SDK span per call: `tracer.startSpan(name, { attributes }).end()` (two attributes) on a TracerProvider with a BatchSpanProcessor and a no-op exporter; its export runs between rounds, untimed, as the sink's span building does.",
       `Sink after the run: ${stats.events.toLocaleString("en-US")} events, ${stats.spans.toLocaleString("en-US")} spans, ${stats.failed} failed, ${stats.dropped} dropped; ${withSink.exporter.spans.toLocaleString("en-US")} spans exported.`,
     ],
