@@ -88,6 +88,12 @@ afterEach(() => {
   disk = undefined;
 });
 
+/** Tool calls per tool in the session's journal as it is on disk now. */
+async function toolCallsOnDisk(sessionsDir: string): Promise<[string, number][]> {
+  const onDisk = await replayMetrics(sessionsDir, "s", { logger: new MemoryLogger() });
+  return onDisk!.tools.map((t) => [t.name, t.callCount]);
+}
+
 async function rejection(promise: Promise<unknown>): Promise<unknown> {
   return promise.then(
     () => undefined,
@@ -114,8 +120,7 @@ describe("a failed fsync that drops its pages", () => {
       disk.restore();
       disk = undefined;
       // What the disk holds now, before stop() writes anything more.
-      const onDisk = await replayMetrics(sessionsDir, "s", { logger: new MemoryLogger() });
-      expect(onDisk!.tools.map((t) => [t.name, t.callCount])).toEqual([
+      expect(await toolCallsOnDisk(sessionsDir)).toEqual([
         ["Read", 10],
         ["Edit", 10],
       ]);
@@ -137,8 +142,7 @@ describe("a failed fsync that drops its pages", () => {
     await pending;
     disk.restore();
     disk = undefined;
-    const onDisk = await replayMetrics(sessionsDir, "s", { logger: new MemoryLogger() });
-    expect(onDisk!.tools.map((t) => [t.name, t.callCount])).toEqual([
+    expect(await toolCallsOnDisk(sessionsDir)).toEqual([
       ["Read", 5],
       ["Edit", 5],
     ]);
@@ -165,8 +169,7 @@ describe("a failed fsync that drops its pages", () => {
       await c.sync(); // the disk is back
       disk.restore();
       disk = undefined;
-      const onDisk = await replayMetrics(sessionsDir, "s", { logger: new MemoryLogger() });
-      expect(onDisk!.tools.map((t) => [t.name, t.callCount])).toEqual([
+      expect(await toolCallsOnDisk(sessionsDir)).toEqual([
         ["Read", 5],
         ["Edit", 5],
         ["Bash", 5],
